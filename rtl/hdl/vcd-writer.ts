@@ -1,0 +1,226 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Signal, SignalValue } from './signal.ts';
+import type { Simulator, Tracer } from './simulator.ts';
+
+/** Where VCD text goes. Writes arrive in order; close() is called once. */
+export interface VcdSink {
+  write(text: string): void;
+  close(): void;
+}
+
+/** Buffers text and writes it to a file in large chunks, so memory stays flat however long the run. */
+export class FileSink implements VcdSink {
+  private readonly fd: number;
+  private chunks: string[] = [];
+  private size = 0;
+  bytesWritten = 0;
+
+  constructor(readonly path: string, private readonly flushAt = 1 << 16) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'w');
+  }
+
+  write(text: string): void {
+    this.chunks.push(text);
+    this.size += text.length;
+    if (this.size >= this.flushAt) this.flush();
+  }
+
+  private flush(): void {
+    if (this.chunks.length === 0) return;
+    const data = this.chunks.join('');
+    this.chunks = [];
+    this.size = 0;
+    this.bytesWritten += writeSync(this.fd, data);
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Keeps the whole VCD in memory; for tests. */
+export class StringSink implements VcdSink {
+  private parts: string[] = [];
+  closed = false;
+  write(text: string): void {
+    this.parts.push(text);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  get text(): string {
+    return this.parts.join('');
+  }
+}
+
+/** Counts bytes and drops them; for benchmarks of tracing cost. */
+export class CountingSink implements VcdSink {
+  bytes = 0;
+  write(text: string): void {
+    this.bytes += text.length;
+  }
+  close(): void {}
+}
+
+export interface VcdOptions {
+  /** Only signals under these hierarchical scopes (e.g. `vm0.pfu`) are traced; default all. */
+  scopes?: readonly string[];
+  /** Trace a `clk` wire at the top (two value changes per cycle). Default true. */
+  clock?: boolean;
+  /** Written into `$comment`; keep it free of run-to-run data (dates) for byte-identical files. */
+  comment?: string;
+}
+
+/** Compact printable identifier codes: base 94 over '!'..'~' (IEEE 1364 §18.2.1). */
+export function vcdIdentifier(index: number): string {
+  let n = index;
+  let id = '';
+  do {
+    id += String.fromCharCode(33 + (n % 94));
+    n = Math.floor(n / 94);
+  } while (n > 0);
+  return id;
+}
+
+/** Scope and variable names may not contain whitespace, colons, `$` or dots inside a segment. */
+export function sanitizeVcdName(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_[\]]/g, '_');
+  return clean.length > 0 ? clean : '_';
+}
+
+function formatValue(sig: Signal<SignalValue>, code: string): string {
+  const v = sig.value;
+  if (sig.width === 1) return `${v === 0 ? '0' : '1'}${code}\n`;
+  return `b${v.toString(2)} ${code}\n`;
+}
+
+interface ScopeNode {
+  children: Map<string, ScopeNode>;
+  vars: { sig: Signal<SignalValue> | null; name: string; width: number; kind: string; code: string }[];
+}
+
+/**
+ * Streaming VCD writer. One `$scope module` per component instance, printable identifier
+ * codes, initial values at #0 and in `$dumpvars`, a time line only when something changed.
+ */
+export class VcdWriter implements Tracer {
+  private codes: (string | undefined)[] = [];
+  private lastWritten: (SignalValue | undefined)[] = [];
+  private halfPeriod = 0;
+  private clockCode: string | null = null;
+  private lastTime = -1;
+  private ended = false;
+  private rootScope: ScopeNode | null = null;
+
+  constructor(
+    private readonly sink: VcdSink,
+    private readonly options: VcdOptions = {},
+  ) {}
+
+  /** Attach a writer that streams to `path`. */
+  static toFile(sim: Simulator, path: string, options: VcdOptions = {}): VcdWriter {
+    const writer = new VcdWriter(new FileSink(path), options);
+    sim.addTracer(writer);
+    return writer;
+  }
+
+  private traced(sig: Signal<SignalValue>): boolean {
+    const scopes = this.options.scopes;
+    if (!scopes || scopes.length === 0) return true;
+    return scopes.some((s) => sig.name === s || sig.name.startsWith(`${s}.`));
+  }
+
+  begin(sim: Simulator): void {
+    this.halfPeriod = sim.clockPeriodPs / 2;
+    const root: ScopeNode = { children: new Map(), vars: [] };
+    let next = 0;
+    if (this.options.clock !== false) {
+      this.clockCode = vcdIdentifier(next++);
+      root.vars.push({ sig: null, name: 'clk', width: 1, kind: 'wire', code: this.clockCode });
+    }
+    for (const sig of sim.signals) {
+      if (!this.traced(sig)) continue;
+      const parts = sig.name.split('.').map(sanitizeVcdName);
+      const leaf = parts.pop()!;
+      let node = root;
+      for (const p of parts) {
+        let child = node.children.get(p);
+        if (!child) {
+          child = { children: new Map(), vars: [] };
+          node.children.set(p, child);
+        }
+        node = child;
+      }
+      const code = vcdIdentifier(next++);
+      this.codes[sig.id] = code;
+      node.vars.push({ sig, name: leaf, width: sig.width, kind: sig.kind, code });
+    }
+    const out: string[] = [];
+    if (this.options.comment) out.push(`$comment ${this.options.comment.replace(/\$end/g, '')} $end\n`);
+    out.push('$version ism-sim $end\n');
+    out.push(`$timescale 1ps $end\n`);
+    const emitScope = (name: string, node: ScopeNode): void => {
+      out.push(`$scope module ${name} $end\n`);
+      for (const v of node.vars) out.push(`$var ${v.kind} ${v.width} ${v.code} ${v.name} $end\n`);
+      for (const [childName, child] of node.children) emitScope(childName, child);
+      out.push('$upscope $end\n');
+    };
+    emitScope('top', root);
+    out.push('$enddefinitions $end\n');
+    this.sink.write(out.join(''));
+    // Initial values are written by the first sample (cycle 0).
+    this.rootScope = root;
+  }
+
+  private collectVars(node: ScopeNode, into: ScopeNode['vars']): void {
+    into.push(...node.vars);
+    for (const child of node.children.values()) this.collectVars(child, into);
+  }
+
+  sample(cycle: number, changed: readonly Signal<SignalValue>[]): void {
+    const time = cycle * this.halfPeriod * 2;
+    if (cycle === 0 || this.lastTime < 0) {
+      const all: ScopeNode['vars'] = [];
+      this.collectVars(this.rootScope!, all);
+      const out: string[] = ['#0\n$dumpvars\n'];
+      for (const v of all) {
+        if (v.sig === null) out.push(`0${v.code}\n`);
+        else {
+          out.push(formatValue(v.sig, v.code));
+          this.lastWritten[v.sig.id] = v.sig.value;
+        }
+      }
+      out.push('$end\n');
+      this.sink.write(out.join(''));
+      this.lastTime = 0;
+      if (cycle === 0) return;
+    }
+    let body = '';
+    if (changed.length > 0) {
+      const sorted = changed.length > 1 ? [...changed].sort((a, b) => a.id - b.id) : changed;
+      for (const sig of sorted) {
+        const code = this.codes[sig.id];
+        if (code === undefined || this.lastWritten[sig.id] === sig.value) continue;
+        this.lastWritten[sig.id] = sig.value;
+        body += formatValue(sig, code);
+      }
+    }
+    if (this.clockCode !== null) {
+      // Rising edge at the cycle's time with the new values; falling edge half a period later.
+      this.sink.write(`#${time}\n1${this.clockCode}\n${body}#${time + this.halfPeriod}\n0${this.clockCode}\n`);
+      this.lastTime = time + this.halfPeriod;
+    } else if (body.length > 0) {
+      this.sink.write(`#${time}\n${body}`);
+      this.lastTime = time;
+    }
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.close();
+  }
+}
