@@ -49,7 +49,8 @@ export class Signal<T extends SignalValue = number> {
   /** Cycle in which the value last changed (-1: never). */
   lastChange = -1;
   private driver: object | undefined;
-  private subject: Subject<T> | undefined;
+  // Typed loosely so Signal<number> stays assignable to Signal<SignalValue>.
+  private subject: Subject<SignalValue> | undefined;
 
   constructor(
     private readonly host: SignalHost,
@@ -112,8 +113,8 @@ export class Signal<T extends SignalValue = number> {
 
   /** Settled values, each time the value changed. Created lazily. */
   get changes$(): Observable<T> {
-    this.subject ??= new Subject<T>();
-    return this.subject.asObservable();
+    this.subject ??= new Subject<SignalValue>();
+    return this.subject.asObservable() as Observable<T>;
   }
 
   /** Whether anything is subscribed (used by teardown tests). */

@@ -1,0 +1,12 @@
+import type { Testbench } from '../harness.ts';
+import { kernelDemo } from './kernel-demo.ts';
+
+/** Every runnable testbench, by name. Add one line per bench. */
+export const TESTBENCHES: readonly Testbench[] = [kernelDemo];
+
+/** The bench `ism-sim run` runs when none is named. */
+export const DEFAULT_BENCH = 'kernel-demo';
+
+export function findBench(name: string): Testbench | undefined {
+  return TESTBENCHES.find((b) => b.name === name);
+}

@@ -1,0 +1,99 @@
+import { HostMemoryError, type HostMemory } from '../../rtl/host-memory.ts';
+import { bigEndianToBytes, bytesToBigEndian } from '../../rtl/bytes.ts';
+
+export const PAGE_SIZE = 4096;
+
+/**
+ * A VM's storage: sparse and page-granular, so a 1 MiB DMB or a 4 KiB SBA costs only the
+ * pages that were written. Untouched pages read as zero. Multi-byte accessors are big-endian
+ * (s390 byte order).
+ */
+export class GuestMemory implements HostMemory {
+  private readonly pages = new Map<number, Uint8Array>();
+
+  constructor(readonly size: number = 1 << 30) {
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+      throw new RangeError(`guest memory size ${size} must be a positive multiple of ${PAGE_SIZE}`);
+    }
+  }
+
+  /** Pages that hold data (the memory this model actually uses). */
+  get residentPages(): number {
+    return this.pages.size;
+  }
+
+  contains(address: number, length: number): boolean {
+    return (
+      Number.isSafeInteger(address) && Number.isSafeInteger(length) && address >= 0 && length >= 0 && address + length <= this.size
+    );
+  }
+
+  private require(address: number, length: number): void {
+    if (!this.contains(address, length)) throw new HostMemoryError(address, length, this.size);
+  }
+
+  read(address: number, length: number): Uint8Array {
+    this.require(address, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const a = address + done;
+      const pageNo = Math.floor(a / PAGE_SIZE);
+      const inPage = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, length - done);
+      const page = this.pages.get(pageNo);
+      if (page) out.set(page.subarray(inPage, inPage + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(address: number, bytes: Uint8Array): void {
+    this.require(address, bytes.length);
+    let done = 0;
+    while (done < bytes.length) {
+      const a = address + done;
+      const pageNo = Math.floor(a / PAGE_SIZE);
+      const inPage = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, bytes.length - done);
+      let page = this.pages.get(pageNo);
+      if (!page) {
+        page = new Uint8Array(PAGE_SIZE);
+        this.pages.set(pageNo, page);
+      }
+      page.set(bytes.subarray(done, done + n), inPage);
+      done += n;
+    }
+  }
+
+  fill(address: number, length: number, value: number): void {
+    this.write(address, new Uint8Array(length).fill(value));
+  }
+
+  readU8(address: number): number {
+    return this.read(address, 1)[0];
+  }
+  readU16(address: number): number {
+    const b = this.read(address, 2);
+    return (b[0] << 8) | b[1];
+  }
+  readU32(address: number): number {
+    const b = this.read(address, 4);
+    return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  }
+  readU64(address: number): bigint {
+    return bytesToBigEndian(this.read(address, 8));
+  }
+  writeU8(address: number, value: number): void {
+    this.write(address, Uint8Array.of(value & 0xff));
+  }
+  writeU16(address: number, value: number): void {
+    this.write(address, Uint8Array.of((value >>> 8) & 0xff, value & 0xff));
+  }
+  writeU32(address: number, value: number): void {
+    this.write(address, Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff));
+  }
+  writeU64(address: number, value: bigint): void {
+    this.write(address, bigEndianToBytes(value, 8));
+  }
+}
