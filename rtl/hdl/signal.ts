@@ -49,6 +49,9 @@ export class Signal<T extends SignalValue = number> {
   /** Cycle in which the value last changed (-1: never). */
   lastChange = -1;
   private driver: object | undefined;
+  private published: T;
+  private readonly wide: boolean;
+  private readonly max: number;
   // Typed loosely so Signal<number> stays assignable to Signal<SignalValue>.
   private subject: Subject<SignalValue> | undefined;
 
@@ -62,14 +65,17 @@ export class Signal<T extends SignalValue = number> {
     initial: T,
   ) {
     this.id = id;
+    this.wide = width > 32;
+    this.max = width >= 32 ? 0xffff_ffff : 2 ** width - 1;
     const ok = this.fits(initial);
     if (!ok) throw new SignalRangeError(name, width, initial);
     this.current = initial;
     this.nextValue = initial;
+    this.published = initial;
   }
 
   get isWide(): boolean {
-    return this.width > 32;
+    return this.wide;
   }
 
   /** The settled value (what every process sees during a phase). */
@@ -122,8 +128,13 @@ export class Signal<T extends SignalValue = number> {
     return this.subject?.observed ?? false;
   }
 
-  /** Called by the simulator at each settled point for signals that changed. */
+  /**
+   * Called by the simulator at each settled point for signals that changed during the cycle.
+   * A value that changed and changed back inside the delta cycles is not a settled change.
+   */
   emitSettled(): void {
+    if (this.current === this.published) return;
+    this.published = this.current;
     this.subject?.next(this.current);
   }
 
@@ -136,10 +147,10 @@ export class Signal<T extends SignalValue = number> {
   }
 
   private fits(value: SignalValue): boolean {
-    if (this.width > 32) {
-      return typeof value === 'bigint' && value >= 0n && BigInt.asUintN(this.width, value) === value;
+    if (typeof value === 'number') {
+      // `>>> 0` equals the value only for integers in 0..2^32-1; then compare with the width's max.
+      return !this.wide && value >>> 0 === value && value <= this.max;
     }
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return false;
-    return this.width === 32 ? value <= 0xffff_ffff : value < 2 ** this.width;
+    return this.wide && value >= 0n && BigInt.asUintN(this.width, value) === value;
   }
 }

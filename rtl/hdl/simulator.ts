@@ -12,7 +12,7 @@ export interface SimulatorOptions {
 /** Something that records settled values: the VCD writer is one. */
 export interface Tracer {
   begin(sim: Simulator): void;
-  /** Called once per settled cycle with the signals whose value changed in it (cycle 0: none). */
+  /** Called once per settled cycle with the signals whose value changed in it (cycle 0: none); the array is reused after the call. */
   sample(cycle: number, changed: readonly Signal<SignalValue>[]): void;
   end(): void;
 }
@@ -74,7 +74,9 @@ export class Simulator implements SignalHost {
   private readonly processes: TestbenchProcess[] = [];
   private readonly tracers: Tracer[] = [];
   private pendingSignals: Signal<SignalValue>[] = [];
+  private spareSignals: Signal<SignalValue>[] = [];
   private combQueue: CombProcess[] = [];
+  private spareQueue: CombProcess[] = [];
   private changedThisCycle: Signal<SignalValue>[] = [];
   private currentProcess: TestbenchProcess | null = null;
   private started = false;
@@ -184,20 +186,23 @@ export class Simulator implements SignalHost {
     }
   }
 
-  private commit(): Signal<SignalValue>[] {
+  private commit(): void {
     const pending = this.pendingSignals;
-    if (pending.length === 0) return pending;
-    this.pendingSignals = [];
+    const n = pending.length;
+    if (n === 0) return;
+    // Swap buffers so writes made while readers run land in the other array.
+    this.pendingSignals = this.spareSignals;
+    this.spareSignals = pending;
     const cycle = this.cycleCount;
-    const changed: Signal<SignalValue>[] = [];
-    for (const sig of pending) {
+    for (let i = 0; i < n; i++) {
+      const sig = pending[i];
       const firstThisCycle = sig.lastChange !== cycle;
       if (!sig.commit(cycle)) continue;
-      changed.push(sig);
       if (firstThisCycle) this.changedThisCycle.push(sig);
-      for (const reader of sig.readers) this.enqueue(reader as CombProcess);
+      const readers = sig.readers;
+      for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
     }
-    return changed;
+    pending.length = 0;
   }
 
   /** Commit pending writes and re-run combinational processes until nothing changes. */
@@ -212,12 +217,15 @@ export class Simulator implements SignalHost {
         throw new CombinationalLoopError(this.cycleCount, names, this.maxDeltas);
       }
       const batch = this.combQueue;
-      this.combQueue = [];
-      for (const proc of batch) {
+      this.combQueue = this.spareQueue;
+      this.spareQueue = batch;
+      for (let i = 0; i < batch.length; i++) {
+        const proc = batch[i];
         proc.queued = false;
         this.activeDriver = proc;
         proc.fn();
       }
+      batch.length = 0;
       this.activeDriver = undefined;
       this.commit();
     }
@@ -247,9 +255,9 @@ export class Simulator implements SignalHost {
   /** The cycle is final: tracers and observers see it. */
   private publish(): void {
     const changed = this.changedThisCycle;
-    this.changedThisCycle = [];
     for (const t of this.tracers) t.sample(this.cycleCount, changed);
-    for (const s of changed) if (s.hasSubject) s.emitSettled();
+    for (let i = 0; i < changed.length; i++) changed[i].emitSettled();
+    changed.length = 0;
     this.settledSubject?.next(this.cycleCount);
   }
 

@@ -21,6 +21,11 @@ export class FileSink implements VcdSink {
     this.fd = openSync(path, 'w');
   }
 
+  /** Characters held in memory, not yet written. */
+  get buffered(): number {
+    return this.size;
+  }
+
   write(text: string): void {
     this.chunks.push(text);
     this.size += text.length;

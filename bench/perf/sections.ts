@@ -1,0 +1,4 @@
+import type { PerfRow } from './row.ts';
+
+/** Further benchmark sections (device path, fuzz throughput); each returns its rows. */
+export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [];
