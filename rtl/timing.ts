@@ -11,10 +11,22 @@ export interface TimingConfig {
 
 /** zPCI function unit, store-block engine and CPU port (owned by rtl/zpci). */
 export interface ZpciTiming {
-  /** Cycles the function unit spends on the architectural checks after accepting an instruction. */
+  /**
+   * Cycles the function unit spends on the architectural checks after accepting an instruction
+   * (the verdict is taken in the last of them). Must be >= 1. See rtl/TIMING.md § zPCI.
+   */
   readonly checkCycles: number;
-  /** Cycles from a storage fetch request to the first doubleword (store-block engine). */
+  /**
+   * Cycles from a storage fetch request to the first doubleword (store-block engine); the
+   * following doublewords arrive one per cycle. Must be >= 1.
+   */
   readonly memoryLatency: number;
+  /**
+   * Cycles firmware waits before re-issuing an instruction answered cc 2 (busy): Linux's
+   * ZPCI_INSN_BUSY_DELAY of 1 µs at the default 1 GHz clock (arch/s390/pci/pci_insn.c).
+   * Used by the firmware and the benches, not by the RTL.
+   */
+  readonly busyRetryDelay: number;
 }
 
 /** ISM adapter and network (owned by rtl/ism). */
@@ -27,6 +39,7 @@ export const DEFAULT_TIMING: TimingConfig = {
   zpci: {
     checkCycles: 2,
     memoryLatency: 20,
+    busyRetryDelay: 1000,
   },
   ism: {
     commandCycles: 40,

@@ -1,0 +1,141 @@
+import type { Simulator } from '../../rtl/hdl/simulator.ts';
+import type { CpuPort } from '../../rtl/zpci/cpu-port.ts';
+import { OP_NAMES, Op, PIC_NAMES } from '../../rtl/zpci/codes.ts';
+
+/** What an instruction that completed (no program interruption) returns. */
+export interface InstructionResult {
+  readonly cc: number;
+  /** Status byte (meaningful with cc 1). */
+  readonly status: number;
+  /** PCILG: the loaded bytes right-aligned in address order; otherwise 0n. */
+  readonly data: bigint;
+}
+
+export interface InstructionOptions {
+  /** Issue in PSW problem state (privileged-operation exception). */
+  readonly problemState?: boolean;
+  /** PCILG/PCISTG: the r2 field names an odd register (specification exception). */
+  readonly r2Odd?: boolean;
+}
+
+/** A program interruption the instruction raised; it was suppressed. */
+export class ProgramException extends Error {
+  constructor(
+    readonly code: number,
+    readonly instruction: string,
+    readonly cycle: number,
+  ) {
+    super(`${instruction}: program interruption 0x${code.toString(16).padStart(2, '0')} (${PIC_NAMES[code] ?? 'unknown'}) at cycle ${cycle}`);
+    this.name = 'ProgramException';
+  }
+}
+
+interface Request {
+  op: number;
+  fh: number;
+  pcias: number;
+  len: number;
+  offset: bigint;
+  data: bigint;
+  gaddr: bigint;
+  options: InstructionOptions;
+}
+
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * Bus-functional model of the CPU executing the zPCI instructions: the only way firmware
+ * reaches the hardware. Each method drives the CpuPort handshake from a testbench process and
+ * resolves with {cc, status, data} or rejects with ProgramException. Concurrent callers are
+ * serialised first-come first-served: one instruction on the port at a time.
+ */
+export class Cpu {
+  /** Outcome counts per instruction kind, e.g. { PCISTB: { cc0: 10, cc2: 3, pic06: 1 } }. */
+  readonly stats: Record<string, Record<string, number>> = {};
+  /** Cycles the last instruction took: from the cycle req_valid rose to the cycle rsp_valid was seen. */
+  lastCycles = 0;
+  /** Cycle in which the last instruction's request was raised. */
+  lastIssueCycle = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly sim: Simulator,
+    readonly port: CpuPort,
+    /** Give up waiting for a response after this many cycles. */
+    readonly timeout = 1_000_000,
+  ) {}
+
+  pcilg(fh: number, pcias: number, offset: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCILG, fh, pcias, len, offset, data: 0n, gaddr: 0n, options });
+  }
+
+  pcistg(fh: number, pcias: number, offset: bigint, len: number, data: bigint, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCISTG, fh, pcias, len, offset, data, gaddr: 0n, options });
+  }
+
+  pcistb(fh: number, pcias: number, offset: bigint, gaddr: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCISTB, fh, pcias, len, offset, data: 0n, gaddr, options });
+  }
+
+  /** MIO PCILG: the function and BAR are chosen by the MIO address. */
+  pcilgMio(address: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCILG_MIO, fh: 0, pcias: 0, len, offset: address, data: 0n, gaddr: 0n, options });
+  }
+
+  pcistgMio(address: bigint, len: number, data: bigint, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCISTG_MIO, fh: 0, pcias: 0, len, offset: address, data, gaddr: 0n, options });
+  }
+
+  pcistbMio(address: bigint, gaddr: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+    return this.issue({ op: Op.PCISTB_MIO, fh: 0, pcias: 0, len, offset: address, data: 0n, gaddr, options });
+  }
+
+  private count(kind: string, outcome: string): void {
+    const k = (this.stats[kind] ??= {});
+    k[outcome] = (k[outcome] ?? 0) + 1;
+  }
+
+  private async issue(r: Request): Promise<InstructionResult> {
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((res) => (release = res));
+    await previous;
+    try {
+      return await this.execute(r);
+    } finally {
+      release();
+    }
+  }
+
+  private async execute(r: Request): Promise<InstructionResult> {
+    const { sim, port } = this;
+    const kind = OP_NAMES[r.op];
+    if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0x1fff) throw new RangeError(`${kind}: length ${r.len} does not fit 13 bits`);
+    await sim.until(() => port.reqReady.value === 1, { timeout: this.timeout, what: `${port.path}.req_ready` });
+    port.reqOp.set(r.op);
+    port.reqFh.set(r.fh >>> 0);
+    port.reqPcias.set(r.pcias & 0xf);
+    port.reqLen.set(r.len);
+    port.reqOffset.set(BigInt.asUintN(64, r.offset));
+    port.reqData.set(r.data & U64);
+    port.reqGaddr.set(BigInt.asUintN(64, r.gaddr));
+    port.reqProblemState.set(r.options.problemState ? 1 : 0);
+    port.reqR2Odd.set(r.options.r2Odd ? 1 : 0);
+    port.reqValid.set(1);
+    const t0 = sim.cycle;
+    this.lastIssueCycle = t0;
+    await sim.tick(); // accepted at this edge: req_ready was high and req_valid is now high
+    port.reqValid.set(0);
+    await sim.until(() => port.rspValid.value === 1, { timeout: this.timeout, what: `${port.path}.rsp_valid` });
+    this.lastCycles = sim.cycle - t0;
+    const pic = port.rspPic.value;
+    if (pic !== 0) {
+      this.count(kind, `pic${pic.toString(16).padStart(2, '0')}`);
+      throw new ProgramException(pic, kind, sim.cycle);
+    }
+    const cc = port.rspCc.value;
+    const status = port.rspStatus.value;
+    this.count(kind, cc === 1 ? `cc1/st${status}` : `cc${cc}`);
+    return { cc, status, data: port.rspData.value };
+  }
+}
