@@ -1,0 +1,208 @@
+import { Component } from '../hdl/component.ts';
+import type { Signal } from '../hdl/signal.ts';
+import type { Simulator } from '../hdl/simulator.ts';
+import type { IsmAdapter } from './adapter.ts';
+import { IsmEventCode, IsmEventType, IsmRc, IsmStatus, type MoveAddress } from './commands.ts';
+
+/** One registered DMB: only its owner's [address, address + length) is reachable by moves. */
+export interface DmbRecord {
+  /** Bits 32–47 hold the token number; all other bits are zero. */
+  readonly token: bigint;
+  /** VM index of the owning adapter. */
+  readonly owner: number;
+  readonly address: number;
+  readonly length: number;
+  readonly sbaIdx: number;
+  readonly vlanValid: boolean;
+  readonly vlanId: number;
+  /** The only GID allowed to write. */
+  readonly rgid: bigint;
+}
+
+export interface IsmNetworkOptions {
+  /** Part of every GID, so two networks never share GIDs (default 1). */
+  readonly networkId?: number;
+  /** First token number handed out (default 1); tokens count up, 16 bits, skipping live ones. */
+  readonly firstToken?: number;
+}
+
+/** A region of a VM's memory the device may write: a DMB, the SBA or the IEQ of that VM. */
+export interface DmaRegion {
+  readonly kind: 'dmb' | 'sba' | 'ieq';
+  readonly address: number;
+  readonly length: number;
+}
+
+export type MoveVerdict = { status: 0; dmb: DmbRecord } | { status: number; dmb?: undefined };
+
+/**
+ * The ISM network (one "fabric" / CHID): joins adapters, hands out GIDs and DMB tokens, resolves
+ * moves to the owner's DMB and delivers events. It is the only path between VMs and it checks
+ * every DMA against the target's registered regions (a hardware assertion), so no VM can reach
+ * memory not registered to it as a DMB (or, for the device's own writes, its SBA/IEQ).
+ *
+ * Scheduling: the network owns the single clocked process that steps every attached adapter in
+ * VM-index order. Cross-VM effects inside one cycle therefore resolve by VM index, independent
+ * of the kernel's process order (ARCHITECTURE.md: process order never changes results).
+ */
+export class IsmNetwork extends Component {
+  readonly networkId: number;
+  readonly adapterCount: Signal<number>;
+  readonly dmbCount: Signal<number>;
+  readonly lastToken: Signal<number>;
+  readonly moveCount: Signal<number>;
+  readonly moveRejects: Signal<number>;
+  readonly eventCount: Signal<number>;
+
+  private readonly adapters: IsmAdapter[] = [];
+  private readonly dmbs = new Map<bigint, DmbRecord>();
+  private nextToken: number;
+  private issuedToken = 0;
+  private moves = 0;
+  private rejects = 0;
+  private events = 0;
+
+  constructor(sim: Simulator, name = 'net', options: IsmNetworkOptions = {}) {
+    super(sim, name);
+    this.networkId = options.networkId ?? 1;
+    this.nextToken = options.firstToken ?? 1;
+    this.adapterCount = this.reg('adapters', 8);
+    this.dmbCount = this.reg('dmbs', 17);
+    this.lastToken = this.reg('last_token', 16);
+    this.moveCount = this.reg('moves', 32);
+    this.moveRejects = this.reg('move_rejects', 32);
+    this.eventCount = this.reg('events', 32);
+    this.seq('tick', () => {
+      for (const a of this.adapters) a.step();
+      for (const a of this.adapters) a.mirror();
+      this.adapterCount.set(this.adapters.length);
+      this.dmbCount.set(this.dmbs.size);
+      this.lastToken.set(this.issuedToken);
+      this.moveCount.set(this.moves >>> 0);
+      this.moveRejects.set(this.rejects >>> 0);
+      this.eventCount.set(this.events >>> 0);
+    });
+  }
+
+  /** Deterministic GID of VM `index`: "ISM" | networkId | index + 1. */
+  static gidFor(networkId: number, index: number): bigint {
+    return (0x4953_4dn << 40n) | (BigInt(networkId & 0xffff) << 16n) | BigInt(index + 1);
+  }
+
+  /** Called by the adapter's constructor. */
+  attach(adapter: IsmAdapter): { index: number; gid: bigint } {
+    const index = this.adapters.length;
+    this.adapters.push(adapter);
+    return { index, gid: IsmNetwork.gidFor(this.networkId, index) };
+  }
+
+  get attached(): readonly IsmAdapter[] {
+    return this.adapters;
+  }
+
+  byGid(gid: bigint): IsmAdapter | undefined {
+    return this.adapters.find((a) => a.gid === gid);
+  }
+
+  /** Live DMBs by token (read-only view for tests and scoreboards). */
+  get dmbTable(): ReadonlyMap<bigint, DmbRecord> {
+    return this.dmbs;
+  }
+
+  dmbsOwnedBy(index: number): DmbRecord[] {
+    return [...this.dmbs.values()].filter((d) => d.owner === index);
+  }
+
+  dmbsWritableBy(gid: bigint): DmbRecord[] {
+    return [...this.dmbs.values()].filter((d) => d.rgid === gid);
+  }
+
+  /** REG_DMB after the owner's own checks: allocates the next free token. */
+  registerDmb(owner: IsmAdapter, d: Omit<DmbRecord, 'token' | 'owner'>): { rc: number; token: bigint } {
+    if (this.dmbs.size >= 0xffff) return { rc: IsmRc.TOO_MANY_DMBS, token: 0n };
+    let n = this.nextToken;
+    while (this.dmbs.has(BigInt(n) << 32n)) n = n >= 0xffff ? 1 : n + 1;
+    this.nextToken = n >= 0xffff ? 1 : n + 1;
+    this.issuedToken = n;
+    const token = BigInt(n) << 32n;
+    this.dmbs.set(token, { ...d, token, owner: owner.index });
+    return { rc: IsmRc.OK, token };
+  }
+
+  /** UNREG_DMB (or a reset of the owner): the writer gets a BUF / DMB_UNREGISTERED event. */
+  unregisterDmb(owner: IsmAdapter, token: bigint, notifyWriter: boolean): number {
+    const d = this.dmbs.get(token);
+    if (!d || d.owner !== owner.index) return IsmRc.UNKNOWN_TOKEN;
+    this.dmbs.delete(token);
+    if (notifyWriter) {
+      const writer = this.byGid(d.rgid);
+      if (writer) {
+        this.postEvent(writer, { type: IsmEventType.BUF, code: IsmEventCode.BUF_DMB_UNREGISTERED, tok: token, info: 0n }, true);
+      }
+    }
+    return IsmRc.OK;
+  }
+
+  /** Function-level reset of `owner`: every DMB it owns goes, in token order. */
+  unregisterAllOf(owner: IsmAdapter, notifyWriter: boolean): void {
+    const tokens = this.dmbsOwnedBy(owner.index)
+      .map((d) => d.token)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const t of tokens) this.unregisterDmb(owner, t, notifyWriter);
+  }
+
+  /** Validation at the block header (before any beat): token, writer GID, VLAN, DMBE index, bounds. */
+  validateMove(writer: IsmAdapter, a: MoveAddress, length: number): MoveVerdict {
+    const verdict = this.judge(writer, a, length);
+    if (verdict.status !== 0) this.rejects++;
+    return verdict;
+  }
+
+  private judge(writer: IsmAdapter, a: MoveAddress, length: number): MoveVerdict {
+    if (a.token >> 48n !== 0n) return { status: IsmStatus.MOVE_UNKNOWN_TOKEN };
+    const dmb = this.dmbs.get(a.token);
+    if (!dmb) return { status: IsmStatus.MOVE_UNKNOWN_TOKEN };
+    if (writer.gid !== dmb.rgid) return { status: IsmStatus.MOVE_GID_MISMATCH };
+    if (dmb.vlanValid && !writer.hasVlan(dmb.vlanId)) return { status: IsmStatus.MOVE_VLAN_MISMATCH };
+    if (a.sf && a.idx >= 16) return { status: IsmStatus.MOVE_BAD_DMBE_INDEX };
+    if (a.offset + length > dmb.length) return { status: IsmStatus.MOVE_OUT_OF_BOUNDS };
+    return { status: 0, dmb };
+  }
+
+  /**
+   * After the last beat: the DMB must still be the one validated; then one DMA of all bytes into
+   * the owner's memory and, with sf, the owner's SBA update and MSI.
+   */
+  commitMove(writer: IsmAdapter, dmb: DmbRecord, a: MoveAddress, bytes: Uint8Array): number {
+    if (this.dmbs.get(dmb.token) !== dmb) {
+      this.rejects++;
+      return IsmStatus.MOVE_TARGET_NOT_READY;
+    }
+    const owner = this.adapters[dmb.owner];
+    this.dma(owner, dmb.address + a.offset, bytes);
+    if (a.sf) owner.signalDmb(dmb.sbaIdx, a.idx);
+    this.moves++;
+    void writer;
+    return 0;
+  }
+
+  /** Deliver an IEQ event to `target` (time stamped by the target). */
+  postEvent(target: IsmAdapter, e: { type: number; code: number; tok: bigint; info: bigint }, trigger: boolean): void {
+    this.events++;
+    target.postEvent(e, trigger);
+  }
+
+  /**
+   * The only way device data reaches a VM's memory. Asserts that the write lies inside one region
+   * registered to that VM (a DMB it owns, its SBA or its IEQ).
+   */
+  dma(target: IsmAdapter, address: number, bytes: Uint8Array): void {
+    const end = address + bytes.length;
+    const inside = target.dmaRegions().some((r) => address >= r.address && end <= r.address + r.length);
+    this.check(
+      inside,
+      `DMA [0x${address.toString(16)}, +${bytes.length}) into ${target.path} lies outside every DMB/SBA/IEQ registered to it`,
+    );
+    target.memory.write(address, bytes);
+  }
+}
