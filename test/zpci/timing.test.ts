@@ -1,0 +1,177 @@
+/** Cycle-count tests: measured instruction cycles equal the formulas of rtl/TIMING.md § zPCI. */
+import { describe, expect, it } from 'vitest';
+import { ismFunctionConfig, genericFunctionConfig } from '../../rtl/zpci/function-config.ts';
+import { DEFAULT_TIMING, type ZpciTiming } from '../../rtl/timing.ts';
+import {
+  beatCount,
+  checkOnlyCycles,
+  fetchDoublewords,
+  pcistbCycles,
+  pcistbRefusedCycles,
+  singleAccessCycles,
+  stallsForPattern,
+} from '../../rtl/zpci/timing-formulas.ts';
+import { outcome, withRig } from './support.ts';
+
+const timings: ZpciTiming[] = [
+  DEFAULT_TIMING.zpci,
+  { ...DEFAULT_TIMING.zpci, checkCycles: 1, memoryLatency: 1 },
+  { ...DEFAULT_TIMING.zpci, checkCycles: 5, memoryLatency: 7 },
+];
+
+describe('formula arithmetic', () => {
+  it('fetch and beat counts and the default PCISTB figure', () => {
+    expect(fetchDoublewords(4096, 0)).toBe(512);
+    expect(fetchDoublewords(4096, 1)).toBe(513);
+    expect(beatCount(1, 7)).toBe(1);
+    expect(beatCount(2, 7)).toBe(2);
+    expect(stallsForPattern([true, false], 4)).toBe(3);
+    expect(stallsForPattern([false, false, true], 2)).toBe(4);
+    // Default timing, 128-byte aligned PCISTB, header 2, done 3, no back-pressure:
+    // 4 + 2 + 2 + 20 + 16 + 16 + 0 + 3 = 63.
+    expect(pcistbCycles(DEFAULT_TIMING.zpci, { n: 128, offset: 0, gaddr: 0, headerLatency: 2, doneLatency: 3, stalls: 0 })).toBe(63);
+    expect(singleAccessCycles(DEFAULT_TIMING.zpci, 4)).toBe(8);
+    expect(checkOnlyCycles(DEFAULT_TIMING.zpci)).toBe(3);
+  });
+});
+
+describe.each(timings)('timing %o', (timing) => {
+  it('PCILG / PCISTG = 1 + checkCycles + deviceLatency + 1, for several device latencies; busy likewise', async () => {
+    for (const [load, store] of [
+      [1, 1],
+      [4, 3],
+      [9, 13],
+    ]) {
+      await withRig(
+        ismFunctionConfig(),
+        async ({ cpu, vm, sim, dev }) => {
+          const fh = vm.pfu.enable();
+          await sim.tick();
+          await cpu.pcilg(fh, 0, 0n, 8);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, load));
+          await cpu.pcistg(fh, 0, 0n, 8, 1n);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, store));
+          await cpu.pcilg(fh, 15, 0n, 4);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, load));
+          dev.busyNext = 1;
+          expect((await cpu.pcistg(fh, 0, 0n, 8, 1n)).cc).toBe(2);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, store));
+        },
+        { timing, scratch: { loadLatency: load, storeLatency: store } },
+      );
+    }
+  });
+
+  it('outcomes decided by the checks take 1 + checkCycles', async () => {
+    await withRig(
+      genericFunctionConfig(),
+      async ({ cpu, vm, sim }) => {
+        const fh = vm.pfu.enable();
+        await sim.tick();
+        const cases = [
+          () => cpu.pcilg(fh, 0, 0n, 8, { problemState: true }),
+          () => cpu.pcilg(0, 0, 0n, 8),
+          () => cpu.pcistg(fh, 9, 0n, 8, 0n),
+          () => cpu.pcistb(fh, 0, 0n, 3n, 16),
+          () => cpu.pcilg(fh, 15, 8192n, 4),
+        ];
+        for (const c of cases) {
+          await outcome(c());
+          expect(cpu.lastCycles).toBe(checkOnlyCycles(timing));
+        }
+      },
+      { timing },
+    );
+  });
+
+  it('PCISTB(n) across lengths, alignments, header/done latencies', async () => {
+    const blocks = [
+      { n: 1, offset: 0n, gaddr: 0n },
+      { n: 8, offset: 0n, gaddr: 0n },
+      { n: 13, offset: 0x45n, gaddr: 0x103n },
+      { n: 64, offset: 0x7n, gaddr: 0x1001n },
+      { n: 4096, offset: 0x1000n, gaddr: 0x2000n },
+      { n: 4000, offset: 0x2003n, gaddr: 0x3007n },
+    ];
+    for (const [headerLatency, doneLatency] of [
+      [1, 1],
+      [2, 3],
+      [6, 8],
+    ]) {
+      await withRig(
+        ismFunctionConfig(),
+        async ({ cpu, vm, sim }) => {
+          const fh = vm.pfu.enable();
+          await sim.tick();
+          for (const b of blocks) {
+            expect((await cpu.pcistb(fh, 0, b.offset, b.gaddr, b.n)).cc).toBe(0);
+            expect(cpu.lastCycles).toBe(pcistbCycles(timing, { ...b, headerLatency, doneLatency, stalls: 0 }));
+          }
+        },
+        { timing, scratch: { headerLatency, doneLatency } },
+      );
+    }
+  });
+});
+
+describe('PCISTB with back-pressure and refused headers', () => {
+  const patterns: boolean[][] = [[true, false], [false, false, true], [true, true, true, false], [false, true, true, true, true, true, true, true]];
+  for (const pattern of patterns) {
+    it(`ready pattern ${pattern.map((x) => (x ? 1 : 0)).join('')}: stalls counted on the wires match the pattern`, async () => {
+      const timing = DEFAULT_TIMING.zpci;
+      await withRig(
+        ismFunctionConfig(),
+        async ({ cpu, vm, sim }) => {
+          const fh = vm.pfu.enable();
+          await sim.tick();
+          const port = vm.devPort;
+          for (const b of [
+            { n: 100, offset: 0x13n, gaddr: 0x201n },
+            { n: 2048, offset: 0x800n, gaddr: 0x4000n },
+          ]) {
+            let stalls = 0;
+            let beats = 0;
+            let fetches = 0;
+            const watcher = sim.process('watch', async () => {
+              for (;;) {
+                await sim.tick();
+                if (port.beatValid.value && !port.beatReady.value) stalls++;
+                if (port.beatValid.value && port.beatReady.value) beats++;
+                if (vm.sbe.mem.rspValid.value) fetches++;
+                if (vm.cpuPort.rspValid.value) return;
+              }
+            });
+            expect((await cpu.pcistb(fh, 0, b.offset, b.gaddr, b.n)).cc).toBe(0);
+            await sim.until(() => watcher.done);
+            const nBeats = beatCount(b.n, b.offset);
+            expect(beats).toBe(nBeats);
+            expect(fetches).toBe(fetchDoublewords(b.n, b.gaddr));
+            expect(stalls).toBe(stallsForPattern(pattern, nBeats));
+            expect(cpu.lastCycles).toBe(pcistbCycles(timing, { ...b, headerLatency: 2, doneLatency: 3, stalls }));
+          }
+        },
+        { scratch: { readyPattern: pattern } },
+      );
+    });
+  }
+
+  it('a header answered BUSY or ERROR: nothing fetched, 4 + checkCycles + headerLatency', async () => {
+    for (const headerLatency of [1, 5]) {
+      await withRig(
+        ismFunctionConfig(),
+        async ({ cpu, vm, sim, dev }) => {
+          const fh = vm.pfu.enable();
+          await sim.tick();
+          dev.busyNext = 1;
+          expect((await cpu.pcistb(fh, 0, 0n, 0n, 64)).cc).toBe(2);
+          expect(cpu.lastCycles).toBe(pcistbRefusedCycles(DEFAULT_TIMING.zpci, headerLatency));
+          dev.errorNext = 1;
+          expect((await cpu.pcistb(fh, 0, 0n, 0n, 64)).cc).toBe(1);
+          expect(cpu.lastCycles).toBe(pcistbRefusedCycles(DEFAULT_TIMING.zpci, headerLatency));
+          expect(dev.writes).toEqual([]);
+        },
+        { scratch: { headerLatency } },
+      );
+    }
+  });
+});
