@@ -86,6 +86,7 @@ export class Simulator implements SignalHost {
 
   private edgeSubject?: Subject<number>;
   private settledSubject?: Subject<number>;
+  private hardwareSubject?: Subject<number>;
   private endSubject?: Subject<number>;
   private readonly teardowns: (() => void)[] = [];
 
@@ -161,7 +162,16 @@ export class Simulator implements SignalHost {
     return this.edgeSubject.asObservable();
   }
 
-  /** Emits the cycle number once everything in the cycle has settled. */
+  /**
+   * Emits the cycle number once the clocked and combinational logic of the cycle has settled,
+   * before testbench processes run: what a passive monitor on an interface should sample.
+   */
+  get hardwareSettled$(): Observable<number> {
+    this.hardwareSubject ??= new Subject<number>();
+    return this.hardwareSubject.asObservable();
+  }
+
+  /** Emits the cycle number once everything in the cycle (processes included) has settled. */
   get settled$(): Observable<number> {
     this.settledSubject ??= new Subject<number>();
     return this.settledSubject.asObservable();
@@ -250,6 +260,7 @@ export class Simulator implements SignalHost {
     }
     this.activeDriver = undefined;
     this.settle();
+    this.hardwareSubject?.next(this.cycleCount);
   }
 
   /** The cycle is final: tracers and observers see it. */
@@ -472,6 +483,7 @@ export class Simulator implements SignalHost {
     for (const s of this.allSignals) s.complete();
     this.edgeSubject?.complete();
     this.settledSubject?.complete();
+    this.hardwareSubject?.complete();
     this.endSubject?.complete();
   }
 }

@@ -1,0 +1,208 @@
+import { bigEndianToBytes } from '../../rtl/bytes.ts';
+import { PAGE_SIZE } from '../host/guest-memory.ts';
+import { Errno } from '../linux/errno.ts';
+import { createRequest } from '../linux/zpci.ts';
+import type { ZpciDev } from '../linux/zpci-dev.ts';
+import {
+  VFIO_PCI_BAR0_REGION_INDEX,
+  VFIO_PCI_BAR5_REGION_INDEX,
+  VFIO_PCI_CONFIG_REGION_INDEX,
+  VFIO_REGION_INFO_FLAG_READ,
+  VFIO_REGION_INFO_FLAG_WRITE,
+  regionIndexOf,
+  regionOffset,
+  regionPosition,
+  type RegionInfo,
+} from './regions.ts';
+import { StoreBlockCache } from './store-block-cache.ts';
+import type { UserMemory } from './user-memory.ts';
+
+/**
+ * Faults a test can plant in the driver to prove the property tests catch them. Never set
+ * outside tests.
+ */
+export type PlantedFault =
+  /** Forget the 4 KiB boundary check on writes. */
+  | 'skip-boundary-check'
+  /** Issue reads as 8-byte loads even when the offset is not 8-aligned. */
+  | 'unaligned-reads';
+
+export interface IsmVfioOptions {
+  /** At most this many store-block buffers may exist (memory pressure; -ENOMEM beyond). */
+  readonly storeBlockLimit?: number;
+  readonly plantedFault?: PlantedFault;
+}
+
+/** A file position that the read/write paths advance, like loff_t *ppos. */
+export interface FilePosition {
+  value: bigint;
+}
+
+/**
+ * The vfio-pci variant driver for ISM, ported from drivers/vfio/pci/ism/main.c: its own region
+ * layout at bit 48, BAR reads as naturally aligned 8/4/2/1-byte PCILGs, BAR writes as exactly
+ * one PCISTB from a page-aligned bounce buffer, config space one access at a time. Returns
+ * follow the kernel: a byte count, or a negative errno.
+ */
+export class IsmVfioPciDevice {
+  private cache: StoreBlockCache | null = null;
+  private opened = false;
+
+  constructor(
+    readonly zdev: ZpciDev,
+    private readonly options: IsmVfioOptions = {},
+  ) {}
+
+  get storeBlockCache(): StoreBlockCache | null {
+    return this.cache;
+  }
+
+  /** init: create the per-device store-block cache; the core init itself cannot fail here. */
+  init(): number {
+    const name = `ism_sb_fid_${this.zdev.fid.toString(16).padStart(8, '0')}`;
+    this.cache = new StoreBlockCache(name, this.zdev.maxstbl, this.zdev.pages, this.options.storeBlockLimit);
+    return 0;
+  }
+
+  /** release: destroy the cache, then the core release. */
+  release(): void {
+    this.cache?.destroy();
+    this.cache = null;
+  }
+
+  /** open_device: vfio_pci_core_enable + finish_enable (the function gets enabled). */
+  open(): number {
+    this.zdev.enable();
+    this.opened = true;
+    return 0;
+  }
+
+  close(): void {
+    this.opened = false;
+  }
+
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  getRegionInfo(index: number): { ret: number; info: RegionInfo } {
+    if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      return {
+        ret: 0,
+        info: { index, offset: regionOffset(index), size: BigInt(this.zdev.cfgSize), flags: VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE },
+      };
+    }
+    if (index >= VFIO_PCI_BAR0_REGION_INDEX && index <= VFIO_PCI_BAR5_REGION_INDEX) {
+      const size = this.zdev.barLength(index);
+      const flags = size === 0n ? 0 : VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+      return { ret: 0, info: { index, offset: regionOffset(index), size, flags } };
+    }
+    return { ret: -Errno.EINVAL, info: { index, offset: 0n, size: 0n, flags: 0 } };
+  }
+
+  read(user: UserMemory, buf: number, count: number, ppos: FilePosition): Promise<number> {
+    return this.rw(user, buf, count, ppos, false);
+  }
+
+  write(user: UserMemory, buf: number, count: number, ppos: FilePosition): Promise<number> {
+    return this.rw(user, buf, count, ppos, true);
+  }
+
+  private async rw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
+    if (count === 0) return 0;
+    const index = regionIndexOf(ppos.value);
+    if (index === VFIO_PCI_CONFIG_REGION_INDEX) return this.configRw(user, buf, count, ppos, isWrite);
+    if (index >= VFIO_PCI_BAR0_REGION_INDEX && index <= VFIO_PCI_BAR5_REGION_INDEX) return this.barRw(user, buf, count, ppos, isWrite);
+    return -Errno.EINVAL;
+  }
+
+  private async barRw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
+    const bar = regionIndexOf(ppos.value);
+    const pos = regionPosition(ppos.value);
+    if (!this.zdev.barPresent(bar)) return -Errno.EINVAL;
+    const end = this.zdev.barLength(bar);
+    if (pos >= end) return -Errno.EINVAL;
+    const clamped = BigInt(count) > end - pos ? Number(end - pos) : count;
+    const done = isWrite ? await this.doIoWrite(user, buf, pos, clamped, bar) : await this.doIoRead(user, buf, pos, clamped, bar);
+    if (done >= 0) ppos.value += BigInt(done);
+    return done;
+  }
+
+  /** Largest of 8/4/2/1 that fits what is left and is naturally aligned at `off`. */
+  private readSize(off: bigint, left: number): number {
+    if (this.options.plantedFault === 'unaligned-reads' && left >= 8) return 8;
+    for (const size of [8, 4, 2]) if (left >= size && off % BigInt(size) === 0n) return size;
+    return 1;
+  }
+
+  private async doIoRead(user: UserMemory, buf: number, off: bigint, count: number, bar: number): Promise<number> {
+    let done = 0;
+    let left = count;
+    let at = off;
+    while (left > 0) {
+      const size = this.readSize(at, left);
+      const { rc, data } = await this.zdev.insn.load(createRequest(this.zdev.fh, bar, size), at);
+      if (rc !== 0) return rc;
+      // The loaded bytes sit right-aligned in the register; the low `size` bytes, big-endian, are the data.
+      const bytes = bigEndianToBytes(data, size);
+      if (user.copyTo(buf + done, bytes) !== 0) return -Errno.EFAULT;
+      left -= size;
+      done += size;
+      at += BigInt(size);
+    }
+    return done;
+  }
+
+  private async doIoWrite(user: UserMemory, buf: number, off: bigint, count: number, bar: number): Promise<number> {
+    if (count > this.zdev.maxstbl) return -Errno.EINVAL;
+    if (this.options.plantedFault !== 'skip-boundary-check' && Number(off % BigInt(PAGE_SIZE)) + count > PAGE_SIZE) return -Errno.EINVAL;
+    const cache = this.cache;
+    const block = cache?.allocate() ?? null;
+    if (block === null) return -Errno.ENOMEM;
+    try {
+      const bytes = user.copyFrom(buf, count);
+      if (typeof bytes === 'number') return bytes;
+      this.zdev.memory.write(block, bytes);
+      const rc = await this.zdev.insn.storeBlock(block, createRequest(this.zdev.fh, bar, count), off);
+      return rc !== 0 ? rc : count;
+    } finally {
+      cache!.free(block);
+    }
+  }
+
+  /**
+   * Config space: the position is masked to 48 bits, then single accesses (vfio-pci core's
+   * vfio_pci_config_rw_single: aligned 4/2/1 bytes, -EFAULT beyond cfg_size) until done.
+   * The core's config virtualisation (permission bits, emulated BARs) is not modelled: reads
+   * and writes go to the function.
+   */
+  private async configRw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
+    let pos = Number(regionPosition(ppos.value) & 0xffff_ffffn);
+    const cfgSize = this.zdev.cfgSize;
+    let done = 0;
+    let left = count;
+    while (left > 0) {
+      if (pos >= cfgSize || pos + left > cfgSize) return -Errno.EFAULT;
+      const size = left >= 4 && pos % 4 === 0 ? 4 : left >= 2 && pos % 2 === 0 ? 2 : 1;
+      if (isWrite) {
+        const bytes = user.copyFrom(buf + done, size);
+        if (typeof bytes === 'number') return bytes;
+        let value = 0;
+        for (let i = 0; i < size; i++) value |= bytes[i] << (8 * i);
+        const rc = await this.zdev.insn.configStore(this.zdev.fh, pos, size as 1 | 2 | 4, value >>> 0);
+        if (rc !== 0) return -Errno.EIO;
+      } else {
+        const { rc, value } = await this.zdev.insn.configLoad(this.zdev.fh, pos, size as 1 | 2 | 4);
+        if (rc !== 0) return -Errno.EIO;
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
+        if (user.copyTo(buf + done, bytes) !== 0) return -Errno.EFAULT;
+      }
+      left -= size;
+      done += size;
+      pos += size;
+    }
+    ppos.value += BigInt(done);
+    return done;
+  }
+}

@@ -1,0 +1,48 @@
+import { GuestMemory } from '../host/guest-memory.ts';
+import { Errno } from '../linux/errno.ts';
+
+/**
+ * A user process's address space, as far as copy_to_user/copy_from_user see it: one mapped
+ * range [base, base + size). A buffer outside it is a bad user pointer (-EFAULT).
+ */
+export class UserMemory {
+  private readonly backing: GuestMemory;
+  private next: number;
+
+  constructor(
+    readonly base = 0x1000_0000,
+    readonly size = 16 << 20,
+  ) {
+    this.backing = new GuestMemory(size);
+    this.next = base;
+  }
+
+  /** A fresh buffer of `length` bytes (bump allocation; user buffers are cheap and sparse). */
+  allocate(length: number): number {
+    const address = this.next;
+    const aligned = Math.ceil(Math.max(length, 1) / 8) * 8;
+    if (address + aligned > this.base + this.size) {
+      this.next = this.base; // wrap: old buffers are reused, as a real process would
+      return this.allocate(length);
+    }
+    this.next += aligned;
+    return address;
+  }
+
+  contains(address: number, length: number): boolean {
+    return Number.isSafeInteger(address) && address >= this.base && length >= 0 && address + length <= this.base + this.size;
+  }
+
+  /** copy_to_user: 0 or -EFAULT (nothing copied). */
+  copyTo(address: number, bytes: Uint8Array): number {
+    if (!this.contains(address, bytes.length)) return -Errno.EFAULT;
+    this.backing.write(address - this.base, bytes);
+    return 0;
+  }
+
+  /** copy_from_user: the bytes or -EFAULT. */
+  copyFrom(address: number, length: number): Uint8Array | number {
+    if (!this.contains(address, length)) return -Errno.EFAULT;
+    return this.backing.read(address - this.base, length);
+  }
+}
