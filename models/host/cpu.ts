@@ -110,12 +110,13 @@ export class Cpu {
   private async execute(r: Request): Promise<InstructionResult> {
     const { sim, port } = this;
     const kind = OP_NAMES[r.op];
-    if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0x1fff) throw new RangeError(`${kind}: length ${r.len} does not fit 13 bits`);
+    // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
+    if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
     await sim.until(() => port.reqReady.value === 1, { timeout: this.timeout, what: `${port.path}.req_ready` });
     port.reqOp.set(r.op);
     port.reqFh.set(r.fh >>> 0);
     port.reqPcias.set(r.pcias & 0xf);
-    port.reqLen.set(r.len);
+    port.reqLen.set(r.len & 0x1fff);
     port.reqOffset.set(BigInt.asUintN(64, r.offset));
     port.reqData.set(r.data & U64);
     port.reqGaddr.set(BigInt.asUintN(64, r.gaddr));

@@ -28,7 +28,7 @@ export interface RefInstruction {
   readonly op: Op;
   readonly fh: number;
   readonly pcias: number;
-  /** As on the CPU port: 13 bits; PCILG/PCISTG use the low 4. */
+  /** The request word's length; PCISTB decodes the low 13 bits, PCILG/PCISTG the low 4 (spec §2). */
   readonly len: number;
   /** PCI offset, or the MIO address for the MIO forms. */
   readonly offset: bigint;
@@ -220,7 +220,7 @@ export function zpciReference(fn: RefFunction, insn: RefInstruction, env: RefEnv
     cfg: fn.config,
     space: resolved.space,
     offset: resolved.offset,
-    len: kind === 'block' ? insn.len : insn.len % 16,
+    len: kind === 'block' ? insn.len & 0x1fff : insn.len & 0xf,
     gaddr: BigInt.asUintN(64, insn.gaddr),
     storageSize: env.storage.size,
   };
