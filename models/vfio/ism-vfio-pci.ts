@@ -177,12 +177,13 @@ export class IsmVfioPciDevice {
    * and writes go to the function.
    */
   private async configRw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
-    let pos = Number(regionPosition(ppos.value) & 0xffff_ffffn);
     const cfgSize = this.zdev.cfgSize;
+    const start = regionPosition(ppos.value);
+    if (start >= BigInt(cfgSize) || start + BigInt(count) > BigInt(cfgSize)) return -Errno.EFAULT;
+    let pos = Number(start);
     let done = 0;
     let left = count;
     while (left > 0) {
-      if (pos >= cfgSize || pos + left > cfgSize) return -Errno.EFAULT;
       const size = left >= 4 && pos % 4 === 0 ? 4 : left >= 2 && pos % 2 === 0 ? 2 : 1;
       if (isWrite) {
         const bytes = user.copyFrom(buf + done, size);
