@@ -1,8 +1,18 @@
 import type { Testbench } from '../harness.ts';
 import { kernelDemo } from './kernel-demo.ts';
+import { pcilg } from './pcilg.ts';
+import { pcistg } from './pcistg.ts';
+import { pcistb } from './pcistb.ts';
+import { zpciMixed } from './zpci-mixed.ts';
 
 /** Every runnable testbench, by name. Add one line per bench. */
-export const TESTBENCHES: readonly Testbench[] = [kernelDemo];
+export const TESTBENCHES: readonly Testbench[] = [
+  kernelDemo,
+  pcilg,
+  pcistg,
+  pcistb,
+  zpciMixed,
+];
 
 /** The bench `ism-sim run` runs when none is named. */
 export const DEFAULT_BENCH = 'kernel-demo';
