@@ -226,6 +226,7 @@ export class PciFunctionUnit extends Component {
       const fsm = this.fsm.value;
       if (fsm === Fsm.IDLE) {
         if (cpu.rspValid.value) cpu.rspValid.set(0);
+        if (this.chkDone.value) this.chkDone.set(0);
         if (dev.reset.value) dev.reset.set(0);
         if (this.flrPending) {
           this.flrPending = false;

@@ -29,3 +29,27 @@ describe.each(['pcilg', 'pcistg', 'pcistb', 'zpci-mixed'])('bench %s', (name) =>
     }
   });
 });
+
+describe('waveform of one rejected and one passed instruction', () => {
+  it('chk_done pulses once per instruction and chk_row names the deciding row', async () => {
+    const { withRig } = await import('./support.ts');
+    const { genericFunctionConfig } = await import('../../rtl/zpci/function-config.ts');
+    await withRig(genericFunctionConfig(), async ({ cpu, vm, sim }) => {
+      const fh = vm.pfu.enable();
+      await sim.tick();
+      let pulses = 0;
+      const w = sim.process('watch', async () => {
+        for (let i = 0; i < 40; i++) {
+          await sim.tick();
+          pulses += vm.pfu.chkDone.value;
+        }
+      });
+      await cpu.pcilg(fh, 9, 0n, 8);
+      expect(vm.pfu.chkRow.value).toBe(6);
+      await cpu.pcilg(fh, 0, 0n, 8);
+      expect(vm.pfu.chkRow.value).toBe(0);
+      await sim.until(() => w.done);
+      expect(pulses).toBe(2);
+    });
+  });
+});
