@@ -1,0 +1,291 @@
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import {
+  COMMAND_BY_NAME,
+  IsmRc,
+  Ieq,
+  Sba,
+  decodeHeader,
+  decodeIeqEntry,
+  encodeHeader,
+  moveOffset,
+  readFields,
+  writeFields,
+  type FieldValues,
+  type IeqEntry,
+  type IsmCmdName,
+} from '../../rtl/ism/commands.ts';
+import type { Simulator } from '../../rtl/hdl/simulator.ts';
+import { Errno, LinuxError } from '../linux/errno.ts';
+import type { IsmDeviceAccess } from './device-access.ts';
+
+/** The driver's sentinel for "no response read" (ism.h ISM_ERROR). */
+export const ISM_ERROR = 0xffff;
+/** DMB bits below this index are never used (ism.h ISM_DMB_BIT_OFFSET). */
+export const ISM_DMB_BIT_OFFSET = 32;
+/** The IEQ length the Linux driver registers. */
+export const ISM_IEQ_LENGTH = 512;
+/** Largest DMB (DMA segment size limit set at probe). */
+export const ISM_MAX_DMB_LENGTH = 1 << 20;
+const MOVE_BOUNDARY = 4096;
+
+export interface CommandResult {
+  /** 0 = OK; a positive device code; ISM_ERROR when no response could be read. */
+  readonly ret: number;
+  readonly fields: FieldValues;
+}
+
+export interface Dmb {
+  readonly token: bigint;
+  readonly iova: number;
+  readonly length: number;
+  readonly sbaIndex: number;
+  readonly rgid: bigint;
+}
+
+/** A signalled move arrived in one of our DMBs: its SBA index and the DMBE mask. */
+export interface DmbSignal {
+  readonly sbaIndex: number;
+  readonly mask: number;
+  readonly cycle: number;
+}
+
+/**
+ * The ISM driver logic of drivers/s390/net/ism_drv.c, in the model's own words, over any
+ * IsmDeviceAccess: one command at a time (body PCISTB at +8, header PCISTB at +0 as doorbell,
+ * 8-byte PCILG response reads), the probe order (REG_SBA, REG_IEQ, QUERY_INFO, READ_GID), DMB
+ * registration, moves split at 4 KiB target boundaries with the signal on the last chunk, and
+ * the interrupt handler (summary bit, DMB bits and masks, then the event queue).
+ */
+export class IsmDriver {
+  gid = 0n;
+  queryInfo: FieldValues = {};
+  private sba = -1;
+  private ieq = -1;
+  private ieqIndex = -1;
+  private readonly dmbs = new Map<number, Dmb>();
+  private commandQueue: Promise<void> = Promise.resolve();
+  private readonly signals = new Subject<DmbSignal>();
+  private readonly events = new Subject<IeqEntry>();
+  private irqSubscription: Subscription | null = null;
+  /** Commands issued, by name; interrupts handled; for summaries. */
+  readonly counts = { commands: {} as Record<string, number>, interrupts: 0, moves: 0, moveChunks: 0, moveBytes: 0 };
+
+  constructor(
+    readonly sim: Simulator,
+    readonly access: IsmDeviceAccess,
+  ) {}
+
+  /** Signalled moves into our DMBs, in the order the handler found them. */
+  get dmbSignals$(): Observable<DmbSignal> {
+    return this.signals.asObservable();
+  }
+
+  /** Events drained from the IEQ. */
+  get events$(): Observable<IeqEntry> {
+    return this.events.asObservable();
+  }
+
+  get sbaAddress(): number {
+    return this.sba;
+  }
+
+  /**
+   * Issue one command and read its response (ism_cmd). Serialised: the device takes one
+   * request-response sequence per function at a time.
+   */
+  async command(name: IsmCmdName, values: Partial<Record<string, bigint | number>> = {}): Promise<CommandResult> {
+    const previous = this.commandQueue;
+    let release!: () => void;
+    this.commandQueue = new Promise<void>((r) => (release = r));
+    await previous;
+    try {
+      return await this.commandLocked(name, values);
+    } finally {
+      release();
+    }
+  }
+
+  private async commandLocked(name: IsmCmdName, values: Partial<Record<string, bigint | number>>): Promise<CommandResult> {
+    const spec = COMMAND_BY_NAME.get(name)!;
+    this.counts.commands[name] = (this.counts.commands[name] ?? 0) + 1;
+    const request = new Uint8Array(spec.requestLength);
+    writeFields(request, spec.request, values);
+    // The body goes first; the header write is the doorbell.
+    if (spec.requestLength > 8) {
+      const rc = await this.access.storeCommand(8, request.subarray(8));
+      if (rc < 0) return { ret: ISM_ERROR, fields: {} };
+    }
+    const rcHeader = await this.access.storeCommand(0, encodeHeader(spec.code, 0, spec.requestLength));
+    if (rcHeader < 0) return { ret: ISM_ERROR, fields: {} };
+    // A failed load leaves the sentinel in place (Linux ignores the load's error).
+    const head = await this.access.loadCommand8(0);
+    if (typeof head === 'number') return { ret: ISM_ERROR, fields: {} };
+    const header = decodeHeader(head);
+    if (header.middle !== 0) return { ret: header.middle, fields: {} };
+    const response = new Uint8Array(Math.max(header.len, 8));
+    response.set(head, 0);
+    for (let at = 8; at + 8 <= header.len; at += 8) {
+      const chunk = await this.access.loadCommand8(at);
+      if (typeof chunk === 'number') return { ret: ISM_ERROR, fields: {} };
+      response.set(chunk, at);
+    }
+    return { ret: 0, fields: readFields(response, spec.response) };
+  }
+
+  private async commandOk(name: IsmCmdName, values: Partial<Record<string, bigint | number>> = {}): Promise<FieldValues> {
+    const r = await this.command(name, values);
+    if (r.ret !== 0) throw new LinuxError(Errno.EIO, `ISM ${name} returned 0x${r.ret.toString(16)}`);
+    return r.fields;
+  }
+
+  /** Probe (ism_dev_init order): SBA, IEQ, QUERY_INFO, READ_GID; then interrupts flow. */
+  async probe(): Promise<void> {
+    this.sba = this.access.allocateDma(Sba.SIZE);
+    await this.commandOk('REG_SBA', { sba: BigInt(this.sba) });
+    this.ieq = this.access.allocateDma(4096);
+    this.ieqIndex = -1;
+    await this.commandOk('REG_IEQ', { ieq: BigInt(this.ieq), len: BigInt(ISM_IEQ_LENGTH) });
+    this.queryInfo = await this.commandOk('QUERY_INFO');
+    this.gid = (await this.commandOk('READ_GID')).gid;
+    this.irqSubscription = this.access.interrupts$.subscribe((irq) => this.handleInterrupt(irq.cycle));
+  }
+
+  /** Teardown (ism_dev_exit): UNREG_IEQ, UNREG_SBA, stop interrupts, free the pages. */
+  async remove(): Promise<void> {
+    for (const dmb of [...this.dmbs.values()]) await this.unregisterDmb(dmb);
+    await this.command('UNREG_IEQ');
+    await this.command('UNREG_SBA');
+    this.irqSubscription?.unsubscribe();
+    this.irqSubscription = null;
+    if (this.ieq >= 0) this.access.freeDma(this.ieq);
+    if (this.sba >= 0) this.access.freeDma(this.sba);
+    this.ieq = this.sba = -1;
+    this.signals.complete();
+    this.events.complete();
+  }
+
+  /**
+   * Register a DMB that `rgid` may write (ism_register_dmb): contiguous zeroed memory, an SBA
+   * index (the one asked for, or the first free from 32), then REG_DMB for the token.
+   */
+  async registerDmb(options: { length: number; rgid: bigint; sbaIndex?: number; vlanId?: number }): Promise<Dmb> {
+    const { length, rgid } = options;
+    if (!Number.isInteger(length) || length <= 0 || length > ISM_MAX_DMB_LENGTH) {
+      throw new LinuxError(Errno.EINVAL, `DMB length ${length} (1..${ISM_MAX_DMB_LENGTH})`);
+    }
+    let index = options.sbaIndex;
+    if (index !== undefined) {
+      if (index < ISM_DMB_BIT_OFFSET || index > Sba.LAST_DMB_INDEX) throw new LinuxError(Errno.EINVAL, `SBA index ${index}`);
+      if (this.dmbs.has(index)) throw new LinuxError(Errno.EINVAL, `SBA index ${index} in use`);
+    } else {
+      index = ISM_DMB_BIT_OFFSET;
+      while (index <= Sba.LAST_DMB_INDEX && this.dmbs.has(index)) index++;
+      if (index > Sba.LAST_DMB_INDEX) throw new LinuxError(Errno.ENOSPC, 'no free SBA index');
+    }
+    const iova = this.access.allocateDma(length);
+    const r = await this.command('REG_DMB', {
+      dmb: BigInt(iova),
+      dmb_len: BigInt(length),
+      sba_idx: BigInt(index),
+      vlan_valid: options.vlanId !== undefined ? 1n : 0n,
+      vlan_id: BigInt(options.vlanId ?? 0),
+      rgid,
+    });
+    if (r.ret !== 0) {
+      this.access.freeDma(iova);
+      throw new LinuxError(r.ret === ISM_ERROR ? Errno.EIO : Errno.EINVAL, `ISM REG_DMB returned 0x${r.ret.toString(16)}`);
+    }
+    const dmb: Dmb = { token: r.fields.dmb_tok, iova, length, sbaIndex: index, rgid };
+    this.dmbs.set(index, dmb);
+    return dmb;
+  }
+
+  /** UNREG_DMB; ISM_ERROR counts as done (the memory is freed either way, like Linux). */
+  async unregisterDmb(dmb: Dmb): Promise<void> {
+    const r = await this.command('UNREG_DMB', { dmb_tok: dmb.token });
+    if (r.ret !== 0 && r.ret !== ISM_ERROR) throw new LinuxError(Errno.EIO, `ISM UNREG_DMB returned 0x${r.ret.toString(16)}`);
+    this.dmbs.delete(dmb.sbaIndex);
+    this.access.freeDma(dmb.iova);
+  }
+
+  /**
+   * Move `bytes` into the peer DMB `token` at `offset` (ism_move): chunks never cross a 4 KiB
+   * boundary of the target offset, each chunk is one PCISTB, the signal flag rides on the last
+   * chunk only. A zero-length move issues nothing. The first failing chunk ends the move (-EIO).
+   */
+  async move(token: bigint, dmbeIndex: number, signal: boolean, offset: number, bytes: Uint8Array): Promise<number> {
+    this.counts.moves++;
+    let done = 0;
+    while (done < bytes.length) {
+      const at = offset + done;
+      const chunk = Math.min(MOVE_BOUNDARY - (at % MOVE_BOUNDARY), bytes.length - done);
+      const last = done + chunk === bytes.length;
+      const rc = await this.access.storeMove(moveOffset(token, dmbeIndex, signal && last, at), bytes.subarray(done, done + chunk));
+      if (rc < 0) return -Errno.EIO;
+      this.counts.moveChunks++;
+      this.counts.moveBytes += chunk;
+      done += chunk;
+    }
+    return 0;
+  }
+
+  /** SIGNAL_IEQ to a peer (ism_signal_ieq); returns the device's ret. */
+  async signalEvent(rgid: bigint, eventCode: number, info: bigint, triggerIrq = true): Promise<number> {
+    const r = await this.command('SIGNAL_IEQ', { rgid, trigger_irq: triggerIrq ? 1n : 0n, event_code: BigInt(eventCode), info });
+    return r.ret;
+  }
+
+  /** The DMB registered at `sbaIndex`, if any. */
+  dmbAt(sbaIndex: number): Dmb | undefined {
+    return this.dmbs.get(sbaIndex);
+  }
+
+  /**
+   * The interrupt handler (ism_handle_irq): clear the summary bit; for each set DMB bit from
+   * index 32, clear it, read and zero its DMBE mask, hand (index, mask) on; then, if the event
+   * bit is set, clear it and drain the IEQ.
+   */
+  private handleInterrupt(cycle: number): void {
+    if (this.sba < 0) return;
+    this.counts.interrupts++;
+    const mem = this.access.dmaMemory;
+    const s = this.sba;
+    const flags = mem.readU8(s + Sba.SUMMARY_BYTE);
+    mem.writeU8(s + Sba.SUMMARY_BYTE, flags & ~Sba.SUMMARY_MASK);
+    for (let i = ISM_DMB_BIT_OFFSET; i <= Sba.LAST_DMB_INDEX; i++) {
+      const byteAt = s + Sba.dmbBitByte(i);
+      const bit = Sba.dmbBitMask(i);
+      const b = mem.readU8(byteAt);
+      if (b === 0) {
+        i |= 7; // skip the rest of an empty byte
+        continue;
+      }
+      if ((b & bit) === 0) continue;
+      mem.writeU8(byteAt, b & ~bit);
+      const maskAt = s + Sba.dmbeMaskOffset(i);
+      const mask = mem.readU16(maskAt);
+      mem.writeU16(maskAt, 0);
+      if (this.dmbs.has(i)) this.signals.next({ sbaIndex: i, mask, cycle });
+    }
+    const after = mem.readU8(s + Sba.SUMMARY_BYTE);
+    if (after & Sba.EVENT_MASK) {
+      mem.writeU8(s + Sba.SUMMARY_BYTE, after & ~Sba.EVENT_MASK);
+      this.drainEvents();
+    }
+  }
+
+  /** Consume IEQ entries while our index + 1 differs from the device's header index (wraps at 15). */
+  private drainEvents(): void {
+    const mem = this.access.dmaMemory;
+    for (let guard = 0; guard < Ieq.ENTRIES * 2; guard++) {
+      const deviceIndex = Number(mem.readU64(this.ieq));
+      if (this.ieqIndex + 1 === deviceIndex) return;
+      this.ieqIndex = (this.ieqIndex + 1) % Ieq.ENTRIES;
+      const entry = decodeIeqEntry(mem.read(this.ieq + Ieq.entryOffset(this.ieqIndex), Ieq.ENTRY_SIZE));
+      this.events.next(entry);
+    }
+  }
+}
+
+/** The ret code meaning success. */
+export const ISM_OK = IsmRc.OK;
