@@ -56,7 +56,8 @@ export class Cpu {
   lastCycles = 0;
   /** Cycle in which the last instruction's request was raised. */
   lastIssueCycle = 0;
-  private queue: Promise<void> = Promise.resolve();
+  private nextTicket = 0;
+  private serving = 0;
 
   constructor(
     readonly sim: Simulator,
@@ -96,14 +97,16 @@ export class Cpu {
   }
 
   private async issue(r: Request): Promise<InstructionResult> {
-    const previous = this.queue;
-    let release!: () => void;
-    this.queue = new Promise<void>((res) => (release = res));
-    await previous;
+    // A ticket lock waited on with sim.until: a testbench process may only block on the
+    // simulator (awaiting a plain promise would stall the kernel).
+    const ticket = this.nextTicket++;
+    if (this.serving !== ticket) {
+      await this.sim.until(() => this.serving === ticket, { timeout: this.timeout, what: `${this.port.path} ticket ${ticket}` });
+    }
     try {
       return await this.execute(r);
     } finally {
-      release();
+      this.serving++;
     }
   }
 
