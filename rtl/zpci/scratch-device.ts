@@ -60,7 +60,9 @@ export class ScratchDevice extends Component {
   private blkBase = 0n;
   private blkOffset = 0n;
   private blkLen = 0;
-  private blkBytes = new Uint8Array(8192);
+  private blkSpace = 0;
+  private beatIndex = 0;
+  private readonly blkBytes = new Uint8Array(8192);
 
   constructor(sim: Simulator, name: string, parent: Component | undefined, readonly port: DevicePort, options: ScratchDeviceOptions) {
     super(sim, name, parent);
@@ -123,6 +125,7 @@ export class ScratchDevice extends Component {
       this.initConfig();
       this.accCnt = this.hdrCnt = this.doneCnt = 0;
       this.inBlock = false;
+      this.beatIndex = 0;
     }
     // Pulses last one cycle.
     if (p.accDone.value) p.accDone.set(0);
@@ -206,7 +209,6 @@ export class ScratchDevice extends Component {
     this.beatReadyIndex.set(0);
     this.blkSpace = p.blkSpace.value;
   }
-  private blkSpace = 0;
 
   private takeBeat(): void {
     const p = this.port;
@@ -215,8 +217,8 @@ export class ScratchDevice extends Component {
     const d = p.beatData.value;
     const hi = Number(d >> 32n);
     const lo = Number(d & 0xffff_ffffn);
-    // Beat k covers [base + 8k, +8): recover k from the bytes already gathered.
-    const start = Number(this.blkBase - this.blkOffset); // <= 0
+    // Beat k covers PCI offsets [base + 8k, +8); block byte i sits at PCI offset blkOffset + i.
+    const start = Number(this.blkBase - this.blkOffset); // -(offset mod 8)
     const k = this.beatIndex++;
     for (let j = 0; j < 8; j++) {
       if ((be & (0x80 >>> j)) === 0) continue;
@@ -236,7 +238,6 @@ export class ScratchDevice extends Component {
       }
     }
   }
-  private beatIndex = 0;
 
   // ------------------------------------------------------------ storage
 
