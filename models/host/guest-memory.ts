@@ -22,6 +22,16 @@ export class GuestMemory implements HostMemory {
     return this.pages.size;
   }
 
+  /** Numbers of the pages that hold data, ascending (page n covers [n*4096, n*4096+4096)). */
+  pageNumbers(): number[] {
+    return [...this.pages.keys()].sort((a, b) => a - b);
+  }
+
+  /** A copy of every touched page, for before/after comparisons. */
+  snapshot(): Map<number, Uint8Array> {
+    return new Map([...this.pages].map(([n, p]) => [n, p.slice()]));
+  }
+
   contains(address: number, length: number): boolean {
     return (
       Number.isSafeInteger(address) && Number.isSafeInteger(length) && address >= 0 && length >= 0 && address + length <= this.size

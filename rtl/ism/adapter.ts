@@ -635,11 +635,12 @@ export class IsmAdapter extends Component {
 
   /** Function-level reset: everything registered goes, the command aborts, config resets. */
   private functionReset(): void {
+    // SBA/IEQ go first, so a DMB this function wrote to itself (loopback) posts no event to it.
+    this.sba = null;
+    this.ieq = null;
     this.network.unregisterAllOf(this, this.config.notifyWriterOnUnregister);
     this.cmdRunning = false;
     this.cmdBuf.fill(0);
-    this.sba = null;
-    this.ieq = null;
     this.ieqLen = 0;
     this.ieqNext = 0;
     this.vlans = [];
