@@ -150,7 +150,7 @@ function commandArbs(): fc.Arbitrary<Cmd>[] {
         slot: fc.integer({ min: 0, max: 7 }),
         size: fc.constantFrom(...SIZES),
         idx: fc.integer({ min: 32, max: 40 }),
-        vlan: fc.option(fc.constantFrom(...VLANS), { freq: 5 }),
+        vlan: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.constantFrom(...VLANS), weight: 1 }),
       })
       .map(
         ({ vm, writer, slot, size, idx, vlan }) =>
