@@ -15,6 +15,7 @@ import {
   type IsmCmdName,
 } from '../../rtl/ism/commands.ts';
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
+import { SimMutex } from '../../rtl/hdl/mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 import type { IsmDeviceAccess } from './device-access.ts';
 
@@ -63,7 +64,7 @@ export class IsmDriver {
   private ieq = -1;
   private ieqIndex = -1;
   private readonly dmbs = new Map<number, Dmb>();
-  private commandQueue: Promise<void> = Promise.resolve();
+  private readonly commandLock: SimMutex;
   private readonly signals = new Subject<DmbSignal>();
   private readonly events = new Subject<IeqEntry>();
   private irqSubscription: Subscription | null = null;
@@ -73,7 +74,9 @@ export class IsmDriver {
   constructor(
     readonly sim: Simulator,
     readonly access: IsmDeviceAccess,
-  ) {}
+  ) {
+    this.commandLock = new SimMutex(sim, 'ism cmd_lock');
+  }
 
   /** Signalled moves into our DMBs, in the order the handler found them. */
   get dmbSignals$(): Observable<DmbSignal> {
@@ -94,15 +97,7 @@ export class IsmDriver {
    * request-response sequence per function at a time.
    */
   async command(name: IsmCmdName, values: Partial<Record<string, bigint | number>> = {}): Promise<CommandResult> {
-    const previous = this.commandQueue;
-    let release!: () => void;
-    this.commandQueue = new Promise<void>((r) => (release = r));
-    await previous;
-    try {
-      return await this.commandLocked(name, values);
-    } finally {
-      release();
-    }
+    return this.commandLock.with(() => this.commandLocked(name, values));
   }
 
   private async commandLocked(name: IsmCmdName, values: Partial<Record<string, bigint | number>>): Promise<CommandResult> {

@@ -4,3 +4,4 @@ export * from './simulator.ts';
 export * from './component.ts';
 export * from './vcd-writer.ts';
 export * from './vcd-reader.ts';
+export * from './mutex.ts';
