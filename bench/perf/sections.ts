@@ -1,4 +1,5 @@
+import { DEVICE_PATH_SECTIONS } from './device-path.ts';
 import type { PerfRow } from './row.ts';
 
 /** Further benchmark sections (device path, fuzz throughput); each returns its rows. */
-export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [];
+export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [...DEVICE_PATH_SECTIONS];

@@ -96,10 +96,22 @@ export function sanitizeVcdName(name: string): string {
   return clean.length > 0 ? clean : '_';
 }
 
+// Binary digits of every byte, with and without leading zeros: Number#toString(2) is the
+// tracer's hot spot, and most values fit 32 bits.
+const BYTE_SHORT: string[] = Array.from({ length: 256 }, (_, i) => i.toString(2));
+const BYTE_FULL: string[] = Array.from({ length: 256 }, (_, i) => i.toString(2).padStart(8, '0'));
+
+function binary(v: number): string {
+  if (v < 0x100) return BYTE_SHORT[v];
+  if (v < 0x1_0000) return BYTE_SHORT[v >>> 8] + BYTE_FULL[v & 0xff];
+  if (v < 0x100_0000) return BYTE_SHORT[v >>> 16] + BYTE_FULL[(v >>> 8) & 0xff] + BYTE_FULL[v & 0xff];
+  return BYTE_SHORT[v >>> 24] + BYTE_FULL[(v >>> 16) & 0xff] + BYTE_FULL[(v >>> 8) & 0xff] + BYTE_FULL[v & 0xff];
+}
+
 function formatValue(sig: Signal<SignalValue>, code: string): string {
   const v = sig.value;
   if (sig.width === 1) return `${v === 0 ? '0' : '1'}${code}\n`;
-  return `b${v.toString(2)} ${code}\n`;
+  return `b${typeof v === 'number' ? binary(v) : v.toString(2)} ${code}\n`;
 }
 
 interface ScopeNode {

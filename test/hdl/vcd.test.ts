@@ -138,6 +138,25 @@ describe('VCD writer', () => {
     expect(doc.endTime).toBe(2000 * 1000 + 500);
   });
 
+  it('writes any 1..32-bit value exactly (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 32 }), fc.array(fc.nat(), { minLength: 1, maxLength: 30 }), (width, raw) => {
+        const values = raw.map((v) => (width === 32 ? v >>> 0 : v % 2 ** width));
+        const sim = new Simulator();
+        const s = sim.signal('p.v', width, 0, 'reg');
+        let i = 0;
+        sim.seq('drive', () => s.set(values[Math.min(i++, values.length - 1)]));
+        const sink = new StringSink();
+        sim.addTracer(new VcdWriter(sink, { clock: false }));
+        sim.step(values.length);
+        sim.dispose();
+        const doc = parseVcd(sink.text);
+        values.forEach((v, k) => expect(doc.valueAt('top.p.v', (k + 1) * 1000)).toBe(BigInt(v)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('identifier codes are unique and printable for many signals', () => {
     const codes = new Set<string>();
     for (let i = 0; i < 20_000; i++) {
