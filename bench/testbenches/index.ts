@@ -4,6 +4,7 @@ import { pcilg } from './pcilg.ts';
 import { pcistg } from './pcistg.ts';
 import { pcistb } from './pcistb.ts';
 import { zpciMixed } from './zpci-mixed.ts';
+import { ismTwoVm } from './ism-two-vm.ts';
 
 /** Every runnable testbench, by name. Add one line per bench. */
 export const TESTBENCHES: readonly Testbench[] = [
@@ -12,6 +13,7 @@ export const TESTBENCHES: readonly Testbench[] = [
   pcistg,
   pcistb,
   zpciMixed,
+  ismTwoVm,
 ];
 
 /** The bench `ism-sim run` runs when none is named. */
