@@ -196,6 +196,16 @@ function commandArbs(): fc.Arbitrary<Cmd>[] {
       .map((x) => new MoveOp(x.vm, x.asWriter, x.pick, x.randomToken, x.offsetFrac, x.len, x.sf, x.idx, x.seed)),
     vmArb.map((vm) => new AckOp(vm)),
     vmArb.map((vm) => new ResetOp(vm)),
+    vmArb.map((vm) => new CommandOp('QUERY_INFO', vm, () => ['QUERY_INFO', {}])),
+    fc
+      .record({ vm: vmArb, to: vmArb, vlan: fc.option(fc.constantFrom(...VLANS)) })
+      .map(
+        ({ vm, to, vlan }) =>
+          new CommandOp(`QUERY_RGID(vm${to}, vlan ${vlan})`, vm, (m) => [
+            'QUERY_RGID',
+            { rgid: m.ref.vms[to % m.n].gid, vlan_valid: vlan === null ? 0 : 1, vlan_id: vlan ?? 0 },
+          ]),
+      ),
   ];
 }
 
