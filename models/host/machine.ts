@@ -11,8 +11,10 @@ import type { IsmAdapterConfig } from '../../rtl/ism/adapter.ts';
 import { COMMAND_BY_NAME, decodeHeader, encodeRequest, moveOffset, readFields, type FieldValues, type IsmCmdName } from '../../rtl/ism/commands.ts';
 import { bigEndianToBytes } from '../../rtl/bytes.ts';
 import { createRequest, ZpciInstructions } from '../linux/zpci.ts';
+import { ZpciDev } from '../linux/zpci-dev.ts';
 import { Cpu } from './cpu.ts';
 import { GuestMemory } from './guest-memory.ts';
+import { PageAllocator } from './page-allocator.ts';
 
 export interface IsmMachineOptions {
   readonly vms: number;
@@ -34,9 +36,16 @@ export interface MachineCommandResult {
   readonly rc: number;
 }
 
+/** Kernel page allocations start here; the low MiB holds fixed buffers such as CMD_BUFFER. */
+export const KERNEL_HEAP_BASE = 1 << 20;
+
 export class IsmVmMachine {
   readonly cpu: Cpu;
   readonly insn: ZpciInstructions;
+  /** The kernel's page allocator over this VM's storage (DMA buffers, bounce buffers). */
+  readonly pages: PageAllocator;
+  /** The kernel's view of the VM's ISM function, with its MSI line: what drivers bind to. */
+  readonly zdev: ZpciDev;
   constructor(
     readonly sim: Simulator,
     readonly memory: GuestMemory,
@@ -44,6 +53,8 @@ export class IsmVmMachine {
   ) {
     this.cpu = new Cpu(sim, vm.hw.cpuPort);
     this.insn = new ZpciInstructions(sim, this.cpu);
+    this.pages = new PageAllocator(KERNEL_HEAP_BASE, memory.size);
+    this.zdev = new ZpciDev(vm.hw.pfu, this.insn, memory, this.pages, vm.ism.msi);
   }
 
   get fh(): number {
