@@ -5,6 +5,8 @@ import { pcistg } from './pcistg.ts';
 import { pcistb } from './pcistb.ts';
 import { zpciMixed } from './zpci-mixed.ts';
 import { ismTwoVm } from './ism-two-vm.ts';
+import { probe } from './probe.ts';
+import { vfioDmbWrite } from './vfio-dmb-write.ts';
 
 /** Every runnable testbench, by name. Add one line per bench. */
 export const TESTBENCHES: readonly Testbench[] = [
@@ -14,10 +16,12 @@ export const TESTBENCHES: readonly Testbench[] = [
   pcistb,
   zpciMixed,
   ismTwoVm,
+  probe,
+  vfioDmbWrite,
 ];
 
 /** The bench `ism-sim run` runs when none is named. */
-export const DEFAULT_BENCH = 'kernel-demo';
+export const DEFAULT_BENCH = 'probe';
 
 export function findBench(name: string): Testbench | undefined {
   return TESTBENCHES.find((b) => b.name === name);
