@@ -4,6 +4,8 @@ import { Simulator } from '../../rtl/hdl/index.ts';
 import { IsmMachine } from '../../models/host/machine.ts';
 import { IsmStatus, moveOffset } from '../../rtl/ism/commands.ts';
 import { ismTwoVm } from '../../bench/testbenches/ism-two-vm.ts';
+import { IsmDriver } from '../../models/ism/ism-driver.ts';
+import { KernelIsmAccess } from '../../models/ism/kernel-access.ts';
 
 describe('ISM system', () => {
   it('elaborates every component under its own scope', () => {
@@ -25,7 +27,7 @@ describe('ISM system', () => {
     sim.process('fw', async () => {
       vendor = (await vm0.insn.configLoad(vm0.fh, 0, 4)).value;
       vm0.memory.write(0x20000, new Uint8Array(64).fill(1));
-      moveRc = await vm0.move(0x55n << 32n, 0, true, 0, 0x20000, 64);
+      moveRc = await new IsmDriver(sim, new KernelIsmAccess(vm0.zdev)).move(0x55n << 32n, 0, true, 0, new Uint8Array(64).fill(1));
       const r = await vm0.cpu.pcistb(vm0.fh, 0, moveOffset(0x55n << 32n, 0, false, 0), 0x20000n, 64);
       cc = r.cc;
       status = r.status;
