@@ -1,6 +1,7 @@
 import { filter, map, type Observable } from 'rxjs';
 import { bigEndianToBytes } from '../../rtl/bytes.ts';
 import type { GuestMemory } from '../host/guest-memory.ts';
+import { SimMutex } from '../../rtl/hdl/mutex.ts';
 import { Errno } from '../linux/errno.ts';
 import { createRequest } from '../linux/zpci.ts';
 import type { ZpciDev } from '../linux/zpci-dev.ts';
@@ -17,6 +18,8 @@ export class KernelIsmAccess implements IsmDeviceAccess {
   readonly interrupts$: Observable<IsmInterrupt>;
   private readonly commandBuffer: number;
   private readonly moveBuffer: number;
+  /** The staging page is shared: one move chunk at a time goes through it. */
+  private readonly moveLock: SimMutex;
 
   constructor(readonly zdev: ZpciDev) {
     const msi = zdev.msi;
@@ -24,6 +27,7 @@ export class KernelIsmAccess implements IsmDeviceAccess {
     this.commandBuffer = zdev.pages.allocate(4096);
     this.moveBuffer = zdev.pages.allocate(4096);
     const sim = zdev.insn.sim;
+    this.moveLock = new SimMutex(sim, 'ism move staging');
     this.interrupts$ = msi.changes$.pipe(
       filter((v) => v === 1),
       map(() => ({ vector: 0, cycle: sim.cycle })),
@@ -46,8 +50,10 @@ export class KernelIsmAccess implements IsmDeviceAccess {
 
   storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number> {
     if (bytes.length > 4096) return Promise.resolve(-Errno.EINVAL);
-    this.zdev.memory.write(this.moveBuffer, bytes);
-    return this.zdev.insn.storeBlock(this.moveBuffer, createRequest(this.zdev.fh, 0, bytes.length), pciOffset);
+    return this.moveLock.with(() => {
+      this.zdev.memory.write(this.moveBuffer, bytes);
+      return this.zdev.insn.storeBlock(this.moveBuffer, createRequest(this.zdev.fh, 0, bytes.length), pciOffset);
+    });
   }
 
   allocateDma(bytes: number): number {
