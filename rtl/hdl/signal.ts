@@ -12,6 +12,8 @@ export interface SignalHost {
   markPending(signal: Signal<SignalValue>): void;
   /** Identity of the process writing right now (undefined while a testbench process runs). */
   readonly activeDriver: object | undefined;
+  /** Someone observes settled values from now on: the host must report changes. */
+  trackChanges(): void;
 }
 
 /** Thrown when a value cannot be represented in a signal's width. */
@@ -119,7 +121,11 @@ export class Signal<T extends SignalValue = number> {
 
   /** Settled values, each time the value changed. Created lazily. */
   get changes$(): Observable<T> {
-    this.subject ??= new Subject<SignalValue>();
+    if (!this.subject) {
+      this.subject = new Subject<SignalValue>();
+      this.published = this.current;
+      this.host.trackChanges();
+    }
     return this.subject.asObservable() as Observable<T>;
   }
 

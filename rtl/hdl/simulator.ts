@@ -73,9 +73,13 @@ export class Simulator implements SignalHost {
   private readonly seqs: SeqProcess[] = [];
   private readonly processes: TestbenchProcess[] = [];
   private readonly tracers: Tracer[] = [];
+  // Work lists are arrays with a separate count, swapped with a spare between phases, so the
+  // hot loop never allocates or truncates.
   private pendingSignals: Signal<SignalValue>[] = [];
+  private pendingCount = 0;
   private spareSignals: Signal<SignalValue>[] = [];
   private combQueue: CombProcess[] = [];
+  private combCount = 0;
   private spareQueue: CombProcess[] = [];
   private changedThisCycle: Signal<SignalValue>[] = [];
   private currentProcess: TestbenchProcess | null = null;
@@ -83,6 +87,8 @@ export class Simulator implements SignalHost {
   private disposed = false;
   private cycleCount = 0;
   activeDriver: object | undefined = undefined;
+  /** Whether settled changes are collected for tracers and observers (off until someone looks). */
+  private changeTracking = false;
 
   private edgeSubject?: Subject<number>;
   private settledSubject?: Subject<number>;
@@ -147,6 +153,7 @@ export class Simulator implements SignalHost {
   addTracer(tracer: Tracer): void {
     if (this.started) throw new Error('tracers must be added before the simulation starts');
     this.tracers.push(tracer);
+    this.changeTracking = true;
   }
 
   /** Register a teardown run by dispose() (subscriptions made by components and tracers). */
@@ -185,57 +192,63 @@ export class Simulator implements SignalHost {
 
   // ---------------------------------------------------------------- kernel
 
+  trackChanges(): void {
+    this.changeTracking = true;
+  }
+
   markPending(signal: Signal<SignalValue>): void {
-    this.pendingSignals.push(signal);
+    this.pendingSignals[this.pendingCount++] = signal;
   }
 
   private enqueue(proc: CombProcess): void {
     if (!proc.queued) {
       proc.queued = true;
-      this.combQueue.push(proc);
+      this.combQueue[this.combCount++] = proc;
     }
   }
 
   private commit(): void {
-    const pending = this.pendingSignals;
-    const n = pending.length;
+    const n = this.pendingCount;
     if (n === 0) return;
+    const pending = this.pendingSignals;
     // Swap buffers so writes made while readers run land in the other array.
     this.pendingSignals = this.spareSignals;
     this.spareSignals = pending;
+    this.pendingCount = 0;
     const cycle = this.cycleCount;
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
       const firstThisCycle = sig.lastChange !== cycle;
       if (!sig.commit(cycle)) continue;
-      if (firstThisCycle) this.changedThisCycle.push(sig);
+      if (firstThisCycle && this.changeTracking) this.changedThisCycle.push(sig);
       const readers = sig.readers;
       for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
     }
-    pending.length = 0;
   }
 
   /** Commit pending writes and re-run combinational processes until nothing changes. */
   private settle(): void {
     this.commit();
     let deltas = 0;
-    while (this.combQueue.length > 0) {
+    while (this.combCount > 0) {
+      const batch = this.combQueue;
+      const n = this.combCount;
       if (++deltas > this.maxDeltas) {
-        const changing = this.combQueue.flatMap((p) => p.inputs.filter((s) => s.lastChange === this.cycleCount));
+        const changing = batch.slice(0, n).flatMap((p) => p.inputs.filter((s) => s.lastChange === this.cycleCount));
         const names = [...new Set(changing.map((s) => s.name))].sort();
-        this.combQueue = [];
+        for (let i = 0; i < n; i++) batch[i].queued = false;
+        this.combCount = 0;
         throw new CombinationalLoopError(this.cycleCount, names, this.maxDeltas);
       }
-      const batch = this.combQueue;
       this.combQueue = this.spareQueue;
       this.spareQueue = batch;
-      for (let i = 0; i < batch.length; i++) {
+      this.combCount = 0;
+      for (let i = 0; i < n; i++) {
         const proc = batch[i];
         proc.queued = false;
         this.activeDriver = proc;
         proc.fn();
       }
-      batch.length = 0;
       this.activeDriver = undefined;
       this.commit();
     }
