@@ -19,6 +19,8 @@ export interface IsmSystemOptions {
   readonly timing?: TimingConfig;
   readonly ism?: Partial<IsmAdapterConfig>;
   readonly networkId?: number;
+  /** Maximum PCISTB length of every ISM function (CLP maxstbl; default 4096). */
+  readonly maxstbl?: number;
   /** PCHID of the ISM fabric, reported in the function attributes (default 0x0100). */
   readonly pchid?: number;
 }
@@ -37,10 +39,11 @@ export interface IsmSystem {
 }
 
 /** The zPCI function configuration of VM i's ISM function (enabled handle, PFT 5, maxstbl 4096). */
-export function ismSystemFunctionConfig(index: number, bar2Size: number): FunctionConfig {
+export function ismSystemFunctionConfig(index: number, bar2Size: number, maxstbl = 4096): FunctionConfig {
   const fid = 0x200 + index;
   return ismFunctionConfig({
     fid,
+    maxstbl,
     fh: (0x8100_0000 | fid) >>> 0,
     barSizes: [ISM_BAR0_SIZE, 0n, BigInt(bar2Size), 0n, 0n, 0n],
     configSize: 256,
@@ -52,7 +55,7 @@ export function elaborateIsmSystem(sim: Simulator, options: IsmSystemOptions): I
   const ismConfig = { ...DEFAULT_ISM_CONFIG, ...options.ism };
   const net = new IsmNetwork(sim, 'net', { networkId: options.networkId });
   const vms = options.memories.map((memory, index) => {
-    const config = ismSystemFunctionConfig(index, ismConfig.bar2Size);
+    const config = ismSystemFunctionConfig(index, ismConfig.bar2Size, options.maxstbl);
     const hw = new ZpciVm(sim, { name: `vm${index}`, config, memory, timing: timing.zpci });
     const attributes = ismFunctionAttributes({
       fid: config.fid,

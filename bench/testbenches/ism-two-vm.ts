@@ -24,7 +24,7 @@ export const ismTwoVm: Testbench = {
   run: (options) =>
     runBench('ism-two-vm', options, async (ctx) => {
       const { sim, note } = ctx;
-      const m = new IsmMachine(sim, { vms: 2 });
+      const m = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'ism-two-vm: 64 KiB move with signal between two VMs');
       const [vm0, vm1] = m.vms;
       let token: bigint | undefined;

@@ -27,7 +27,7 @@ export const probe: Testbench = {
   run: (options) =>
     runBench('probe', options, async (ctx) => {
       const { sim, note } = ctx;
-      const machine = new IsmMachine(sim, { vms: Math.max(1, options.vms) });
+      const machine = new IsmMachine(sim, { vms: Math.max(1, options.vms), maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'probe: vfio-ism user-space bring-up');
       const vm = machine.vms[0];
       sim.process('vm0_user_driver', async () => {

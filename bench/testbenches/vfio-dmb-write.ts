@@ -26,7 +26,7 @@ export const vfioDmbWrite: Testbench = {
   run: (options) =>
     runBench('vfio-dmb-write', options, async (ctx) => {
       const { sim, note } = ctx;
-      const machine = new IsmMachine(sim, { vms: 2 });
+      const machine = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'vfio-dmb-write: 64 KiB DMB write through vfio pwrite on BAR 0');
       const [vm0, vm1] = machine.vms;
       const data = payload(options.seed, SIZE);

@@ -21,6 +21,8 @@ export interface IsmMachineOptions {
   readonly timing?: TimingConfig;
   readonly ism?: Partial<IsmAdapterConfig>;
   readonly networkId?: number;
+  /** Maximum PCISTB length of the ISM functions (default 4096). */
+  readonly maxstbl?: number;
 }
 
 /** Kernel page allocations start here; the low MiB stays free for tests' fixed buffers. */
@@ -58,7 +60,7 @@ export class IsmMachine {
     options: IsmMachineOptions,
   ) {
     const memories = Array.from({ length: options.vms }, () => new GuestMemory(options.memorySize ?? 64 << 20));
-    this.system = elaborateIsmSystem(sim, { memories, timing: options.timing, ism: options.ism, networkId: options.networkId });
+    this.system = elaborateIsmSystem(sim, { memories, timing: options.timing, ism: options.ism, networkId: options.networkId, maxstbl: options.maxstbl });
     this.vms = this.system.vms.map((vm, i) => new IsmVmMachine(sim, memories[i], vm));
   }
 }

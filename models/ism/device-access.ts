@@ -20,6 +20,11 @@ export interface IsmDeviceAccess {
   storeCommand(offset: number, bytes: Uint8Array): Promise<number>;
   /** One 8-byte PCILG from BAR 2 at `offset`: the bytes in address order, or -errno. */
   loadCommand8(offset: number): Promise<Uint8Array | number>;
+  /**
+   * Largest store block this path can issue: the function's maxstbl through vfio (the
+   * variant driver refuses longer writes), 4096 in the kernel (ism_move's chunk size).
+   */
+  readonly maxStoreBlock: number;
   /** One PCISTB of `bytes` to BAR 0 at `pciOffset` (a move chunk: ≤ 4 KiB, no 4 KiB crossing). */
   storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number>;
   /** The storage the device DMAs into (SBA, IEQ, DMBs), addressed by IOVA. */

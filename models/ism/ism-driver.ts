@@ -205,7 +205,8 @@ export class IsmDriver {
 
   /**
    * Move `bytes` into the peer DMB `token` at `offset` (ism_move): chunks never cross a 4 KiB
-   * boundary of the target offset, each chunk is one PCISTB, the signal flag rides on the last
+   * boundary of the target offset (nor exceed the path's largest store block, which is 4 KiB
+   * for a real ISM function), each chunk is one PCISTB, the signal flag rides on the last
    * chunk only. A zero-length move issues nothing. The first failing chunk ends the move (-EIO).
    */
   async move(token: bigint, dmbeIndex: number, signal: boolean, offset: number, bytes: Uint8Array): Promise<number> {
@@ -213,7 +214,7 @@ export class IsmDriver {
     let done = 0;
     while (done < bytes.length) {
       const at = offset + done;
-      const chunk = Math.min(MOVE_BOUNDARY - (at % MOVE_BOUNDARY), bytes.length - done);
+      const chunk = Math.min(MOVE_BOUNDARY - (at % MOVE_BOUNDARY), bytes.length - done, this.access.maxStoreBlock);
       const last = done + chunk === bytes.length;
       const rc = await this.access.storeMove(moveOffset(token, dmbeIndex, signal && last, at), bytes.subarray(done, done + chunk));
       if (rc < 0) return -Errno.EIO;

@@ -34,6 +34,8 @@ export class KernelIsmAccess implements IsmDeviceAccess {
     );
   }
 
+  readonly maxStoreBlock = 4096;
+
   get dmaMemory(): GuestMemory {
     return this.zdev.memory;
   }

@@ -35,6 +35,10 @@ export class VfioIsmAccess implements IsmDeviceAccess {
     return this.device.zdev.memory;
   }
 
+  get maxStoreBlock(): number {
+    return this.device.zdev.maxstbl;
+  }
+
   async storeCommand(offset: number, bytes: Uint8Array): Promise<number> {
     const r = await errno(this.device.pwrite(bytes, regionOffset(BAR2) + BigInt(offset)));
     return r < 0 ? r : 0;

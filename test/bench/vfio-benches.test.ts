@@ -48,3 +48,13 @@ describe('bench vfio-dmb-write', () => {
     expect(valuesOf(doc, 'top.vm1.ism.msi')).toContain(1n);
   });
 });
+
+describe('bench vfio-dmb-write with a smaller maxstbl', () => {
+  it('splits every 4 KiB target page into chunks of at most maxstbl (5 per page for 1000)', async () => {
+    const summary = await findBench('vfio-dmb-write')!.run({ seed: 5, vms: 2, maxstbl: 1000 });
+    const notes = summary.notes.join('\n');
+    expect(notes).toMatch(/all 65536 bytes match/);
+    // 4096 = 1000 + 1000 + 1000 + 1000 + 96 → 5 pwrites per page, 16 pages.
+    expect(notes).toMatch(/65536 bytes in 80 pwrite\/PCISTBs/);
+  });
+});
