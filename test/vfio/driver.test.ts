@@ -269,6 +269,23 @@ describe('vfio-ism config space', () => {
     });
   });
 
+  it('EIO when the function is in the error state; EFAULT for a bad user buffer; nothing written', async () => {
+    await withDevice(async ({ machine, dev, monitor }) => {
+      expect(await dev.pwriteRaw(0x10, 4, CONFIG + 0x40n)).toBe(-Errno.EFAULT);
+      expect(await dev.preadRaw(0x10, 4, CONFIG)).toBe(-Errno.EFAULT);
+      machine.hw.pfu.setError();
+      await machine.sim.tick();
+      monitor.clear();
+      expect(await errnoOf(dev.pread(4, CONFIG))).toBe(Errno.EIO);
+      expect(await errnoOf(dev.pwrite(Uint8Array.of(1, 2, 3, 4), CONFIG + 0x40n))).toBe(Errno.EIO);
+      expect(monitor.seen.map((i) => [i.pcias, i.cc, i.status])).toEqual([
+        [15, 1, 12],
+        [15, 1, 12],
+      ]);
+      expect([...machine.hw.dev!.load(15, 0x40n, 4)]).toEqual([0, 0, 0, 0]);
+    });
+  });
+
   it('writes go to the function and read back', async () => {
     await withDevice(async ({ dev }) => {
       expect(await dev.pwrite(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0x01), CONFIG + 0x40n)).toBe(5);
