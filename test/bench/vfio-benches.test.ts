@@ -58,3 +58,18 @@ describe('bench vfio-dmb-write with a smaller maxstbl', () => {
     expect(notes).toMatch(/65536 bytes in 80 pwrite\/PCISTBs/);
   });
 });
+
+describe('determinism', () => {
+  it('the same seed and configuration give a byte-identical VCD; another seed gives another', async () => {
+    const bench = findBench('vfio-dmb-write')!;
+    const a = testWavePath('determinism-a');
+    const b = testWavePath('determinism-b');
+    const c = testWavePath('determinism-c');
+    await bench.run({ vcdPath: a, seed: 11, vms: 2 });
+    await bench.run({ vcdPath: b, seed: 11, vms: 2 });
+    await bench.run({ vcdPath: c, seed: 12, vms: 2 });
+    const [ta, tb, tc] = [a, b, c].map((p) => readFileSync(p));
+    expect(ta.equals(tb)).toBe(true);
+    expect(ta.equals(tc)).toBe(false);
+  });
+});
