@@ -1,5 +1,6 @@
 import { DEVICE_PATH_SECTIONS } from './device-path.ts';
+import { ISM_PATH_SECTIONS } from './ism-path.ts';
 import type { PerfRow } from './row.ts';
 
 /** Further benchmark sections (device path, fuzz throughput); each returns its rows. */
-export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [...DEVICE_PATH_SECTIONS];
+export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [...DEVICE_PATH_SECTIONS, ...ISM_PATH_SECTIONS];
