@@ -153,9 +153,14 @@ export class BlockServer {
   }
 
   async serve(): Promise<void> {
-    for (;;) {
+    while (await this.serveOne());
+  }
+
+  /** Serve one request; false when the client has closed the stream. */
+  async serveOne(): Promise<boolean> {
+    {
       const first = await this.channel.recv(BLOCK_HEADER_SIZE);
-      if (first.length === 0) return; // client closed
+      if (first.length === 0) return false; // client closed
       const head = new Uint8Array(BLOCK_HEADER_SIZE);
       head.set(first);
       if (first.length < BLOCK_HEADER_SIZE) head.set(await this.channel.recvExact(BLOCK_HEADER_SIZE - first.length), first.length);
@@ -168,7 +173,7 @@ export class BlockServer {
       if (status !== 0) {
         this.stats.errors++;
         await this.channel.send(encodeResponse({ tag: r.tag, status, length: 0 }));
-        continue;
+        return true;
       }
       if (r.op === BlockOp.READ) {
         const data = this.image.read(r.lba, r.count);
@@ -184,6 +189,7 @@ export class BlockServer {
         } else this.image.flush();
         await this.channel.send(encodeResponse({ tag: r.tag, status: 0, length: 0 }));
       }
+      return true;
     }
   }
 }

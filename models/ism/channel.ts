@@ -101,7 +101,7 @@ export interface ChannelPort {
 }
 
 /** Errno values the stack uses beyond models/linux/errno.ts (asm-generic/errno.h). */
-export const StackErrno = { ...Errno, EPIPE: 32, EPROTO: 71, EOPNOTSUPP: 95 } as const;
+export const StackErrno = { ...Errno, EPIPE: 32, EPROTO: 71, EOPNOTSUPP: 95, ESHUTDOWN: 108 } as const;
 
 const STACK_NAMES = new Map<number, string>(Object.entries(StackErrno).map(([k, v]) => [v, k]));
 
@@ -315,6 +315,14 @@ export class Channel {
       got += part.length;
     }
     return out;
+  }
+
+  /**
+   * Local abort (the owning process is going away): pending and later calls on this end fail
+   * with `errno`. Sends nothing; safe to call from any process.
+   */
+  abort(errno: number = StackErrno.ESHUTDOWN): void {
+    this.fail(errno, 'aborted locally');
   }
 
   /** Orderly close: a last header with CLOSED. Bytes already sent stay readable by the peer. */

@@ -43,6 +43,8 @@ export type AccessKind = 'vfio' | 'kernel';
 
 /** One VM's ISM stack: its driver (user space over vfio, or in-kernel) and its name. */
 export class IsmNode {
+  /** Every channel this node opened. */
+  readonly channels: Channel[] = [];
   private constructor(
     readonly name: string,
     readonly vm: IsmVmMachine,
@@ -75,6 +77,8 @@ export class IsmNode {
     const offer = this.directory.lookup(service, peer, this.name)!;
     if (offer.gid !== peerGid) throw new Error(`${this.name}: ${service} offer from GID 0x${offer.gid.toString(16)}, expected 0x${peerGid.toString(16)}`);
     port.connect(offer);
-    return { channel: new Channel(port, `${this.name}:${service}`), port };
+    const channel = new Channel(port, `${this.name}:${service}`);
+    this.channels.push(channel);
+    return { channel, port };
   }
 }

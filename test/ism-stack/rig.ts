@@ -23,9 +23,11 @@ export async function twoVmStack(
   const directory = new Directory();
   const rig = { sim, machine, directory };
   const errors: unknown[] = [];
+  let serverNode: IsmNode | undefined;
   sim.process('vm0_daemon', async () => {
     try {
-      await server(await IsmNode.start('vm0', machine.vms[0], 'vfio', directory), rig);
+      serverNode = await IsmNode.start('vm0', machine.vms[0], 'vfio', directory);
+      await server(serverNode, rig);
     } catch (e) {
       errors.push(e);
     }
@@ -36,6 +38,8 @@ export async function twoVmStack(
     } catch (e) {
       errors.push(e);
     }
+    // The client is done: a daemon still waiting on its channels is told to stop.
+    for (const c of serverNode?.channels ?? []) c.abort();
   });
   try {
     await sim.run({ maxCycles });
