@@ -5,6 +5,8 @@ import { pcistg } from './pcistg.ts';
 import { pcistb } from './pcistb.ts';
 import { zpciMixed } from './zpci-mixed.ts';
 import { ismTwoVm } from './ism-two-vm.ts';
+import { consoleBench } from './console.ts';
+import { blockdevBench } from './blockdev.ts';
 import { probe } from './probe.ts';
 import { vfioDmbWrite } from './vfio-dmb-write.ts';
 
@@ -16,6 +18,8 @@ export const TESTBENCHES: readonly Testbench[] = [
   pcistb,
   zpciMixed,
   ismTwoVm,
+  consoleBench,
+  blockdevBench,
   probe,
   vfioDmbWrite,
 ];
