@@ -1,6 +1,7 @@
 import { DEVICE_PATH_SECTIONS } from './device-path.ts';
 import { ISM_PATH_SECTIONS } from './ism-path.ts';
+import { ISM_STACK_SECTIONS } from './ism-stack.ts';
 import type { PerfRow } from './row.ts';
 
 /** Further benchmark sections (device path, fuzz throughput); each returns its rows. */
-export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [...DEVICE_PATH_SECTIONS, ...ISM_PATH_SECTIONS];
+export const PERF_SECTIONS: readonly (() => Promise<PerfRow[]>)[] = [...DEVICE_PATH_SECTIONS, ...ISM_PATH_SECTIONS, ...ISM_STACK_SECTIONS];
