@@ -77,7 +77,21 @@ export async function runBench(
   return { bench: name, cycles: sim.cycle, wallMs, vcdPath: options.vcdPath, vcdBytes, instructions, notes };
 }
 
-/** Attach the VCD writer a bench asked for; call after elaboration, before the run. */
-export function traceIfAsked(sim: Simulator, options: BenchOptions, comment: string): void {
-  if (options.vcdPath) VcdWriter.toFile(sim, options.vcdPath, { scopes: options.scopes, comment });
+/** What a long bench traces when the user chose no `--scope`. */
+export interface TraceDefaults {
+  readonly scopes?: string[];
+  /** false: no `clk` wire (over a million cycles the clock alone is tens of MiB). */
+  readonly clock?: boolean;
+}
+
+/**
+ * Attach the VCD writer a bench asked for; call after elaboration, before the run. A long bench
+ * may pass `defaults` to keep its waveform small when the user chose no `--scope`.
+ */
+export function traceIfAsked(sim: Simulator, options: BenchOptions, comment: string, defaults: TraceDefaults = {}): void {
+  if (!options.vcdPath) return;
+  const chosen = options.scopes && options.scopes.length > 0;
+  const scopes = chosen ? options.scopes : defaults.scopes;
+  const clock = chosen ? true : (defaults.clock ?? true);
+  VcdWriter.toFile(sim, options.vcdPath, { scopes, clock, comment: scopes ? `${comment} (scopes: ${scopes.join(' ')})` : comment });
 }

@@ -6,6 +6,7 @@ import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 /** ISM_BLOCKDEV_BYTES overrides the transfer size; ISM_BLOCKDEV_IMAGE serves a file instead of RAM. */
 const BYTES = Number(process.env.ISM_BLOCKDEV_BYTES ?? 2 * 1024 * 1024);
+const BLOCKDEV_SCOPES = ['vm0.cpu_port', 'vm1.cpu_port', 'vm0.ism', 'vm1.ism', 'net'];
 
 /**
  * Remote block device: VM 0's daemon (vfio) serves an in-memory image of 512-byte sectors; VM 1
@@ -19,7 +20,10 @@ export const blockdevBench: Testbench = {
     runBench('blockdev', options, async (ctx) => {
       const { sim, note } = ctx;
       const m = new IsmMachine(sim, { vms: 2 });
-      traceIfAsked(sim, options, 'blockdev: VM 1 writes and reads back sectors served by the VM 0 daemon over ISM');
+      // Every beat of 2 MiB each way, and a clock over a million cycles, would make a ~125 MiB
+      // waveform: by default trace the instruction handshakes and the adapters, without clk.
+      traceIfAsked(sim, options, 'blockdev: VM 1 writes and reads back sectors served by the VM 0 daemon over ISM', { scopes: BLOCKDEV_SCOPES, clock: false });
+      if (options.vcdPath && !(options.scopes && options.scopes.length > 0)) note(`waveform: scopes ${BLOCKDEV_SCOPES.join(' ')}, no clk (choose scopes with --scope; that also restores clk)`);
       const path = process.env.ISM_BLOCKDEV_IMAGE;
       const image = path ? new FileImage(path) : undefined;
       const started = performance.now();
