@@ -84,7 +84,14 @@ async function main(): Promise<void> {
       return '';
     }
   })();
-  const history = previous.includes('## History') ? previous.slice(previous.indexOf('## History')) : '## History\n';
+  // Keep only the one-line history entries of earlier runs.
+  const earlier = previous.includes('## History')
+    ? previous
+        .slice(previous.indexOf('## History'))
+        .split('\n')
+        .filter((l) => l.startsWith('- '))
+    : [];
+  const history = ['## History', '', ...earlier].join('\n');
   const out = [
     '# Benchmark results',
     '',
