@@ -1,4 +1,5 @@
 import { IsmMachine } from '../../models/host/machine.ts';
+import { randomBytes } from '../../models/host/prng.ts';
 import { IsmDriver, type DmbSignal } from '../../models/ism/ism-driver.ts';
 import { KernelIsmAccess } from '../../models/ism/kernel-access.ts';
 import { DEFAULT_TIMING } from '../../rtl/timing.ts';
@@ -32,15 +33,7 @@ export const ismTwoVm: Testbench = {
       let lastPcistbDone = 0;
       const signals: DmbSignal[] = [];
 
-      let x = options.seed >>> 0 || 1;
-      const data = Uint8Array.from({ length: SIZE }, () => {
-        x ^= x << 13;
-        x >>>= 0;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        x >>>= 0;
-        return x & 0xff;
-      });
+      const data = randomBytes(options.seed, SIZE);
 
       sim.process('vm1_firmware', async () => {
         const driver = new IsmDriver(sim, new KernelIsmAccess(vm1.zdev));

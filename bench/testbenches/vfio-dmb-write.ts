@@ -1,18 +1,11 @@
 import { IsmMachine } from '../../models/host/machine.ts';
+import { randomBytes } from '../../models/host/prng.ts';
 import { IsmDriver, type DmbSignal } from '../../models/ism/ism-driver.ts';
 import { VfioIsmAccess } from '../../models/ism/vfio-access.ts';
 import { VfioDevice } from '../../models/vfio/vfio-device.ts';
 import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 const SIZE = 64 * 1024;
-
-function payload(seed: number, n: number): Uint8Array {
-  let x = seed >>> 0 || 1;
-  return Uint8Array.from({ length: n }, () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x >>> 24;
-  });
-}
 
 /**
  * A DMB write between two VMs driven entirely through vfio: both VMs run a user-space ISM
@@ -29,7 +22,7 @@ export const vfioDmbWrite: Testbench = {
       const machine = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'vfio-dmb-write: 64 KiB DMB write through vfio pwrite on BAR 0');
       const [vm0, vm1] = machine.vms;
-      const data = payload(options.seed, SIZE);
+      const data = randomBytes(options.seed, SIZE);
       // The out-of-band directory (SMC's CLC handshake): who may write, and where.
       const directory: { token?: bigint; writerGid?: bigint; receiverReady?: boolean } = {};
       const signals: DmbSignal[] = [];

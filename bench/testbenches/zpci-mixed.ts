@@ -7,16 +7,9 @@ import { Cpu, type InstructionResult } from '../../models/host/cpu.ts';
 import { GuestMemory } from '../../models/host/guest-memory.ts';
 import { runBench, traceIfAsked, type BenchContext, type BenchOptions, type Testbench } from '../harness.ts';
 
-/** xorshift32: the benches' deterministic random source. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { rng } from '../../models/host/prng.ts';
+
+export { rng };
 
 export interface ZpciBenchRig {
   vm: ZpciVm;

@@ -3,6 +3,7 @@
  * the user-space daemon (IsmDriver over vfio) with the console and block servers, VM 1 the
  * in-kernel driver with the clients.
  */
+import { randomBytes } from '../host/prng.ts';
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import type { IsmMachine } from '../host/machine.ts';
 import { BlockClient, BlockServer, MemoryImage, SECTOR_SIZE, type BlockImage } from './block-device.ts';
@@ -58,15 +59,7 @@ export function blockSession(sim: Simulator, machine: IsmMachine, options: { byt
   const image = options.image ?? new MemoryImage(Math.max(options.bytes, 1 << 20));
   const chunk = options.chunk ?? 128 * 1024;
   const result: BlockSessionResult = { bytes: options.bytes, writeCycles: 0, readCycles: 0, verified: false, mismatchAt: -1, requests: 0 };
-  let x = options.seed >>> 0 || 1;
-  const data = Uint8Array.from({ length: options.bytes }, () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x & 0xff;
-  });
+  const data = randomBytes(options.seed, options.bytes);
   sim.process('vm0_daemon', async () => {
     const node = await IsmNode.start('vm0', machine.vms[0], 'vfio', directory);
     const { channel } = await node.open('blk', 'vm1', SERVICE_DMB_LENGTH);
