@@ -45,8 +45,22 @@ export function buildCli(): Command {
         return;
       }
       const vcdPath = opts.vcd === false ? undefined : typeof opts.vcd === 'string' ? opts.vcd : `waves/${bench.name}.vcd`;
-      const summary = await bench.run({ vcdPath, seed: opts.seed, vms: opts.vms, maxstbl: opts.maxstbl, scopes: opts.scope });
-      console.log(formatSummary(summary));
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: `run ${bench.name} | {cycles} cycles simulated | {duration_formatted}`, hideCursor: true, stream: process.stderr, clearOnComplete: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      bar?.start(1, 0, { cycles: 0 });
+      const onCycles = (cycle: number): void => bar?.update(0, { cycles: cycle.toLocaleString('en-US') });
+      try {
+        const summary = await bench.run({ vcdPath, seed: opts.seed, vms: opts.vms, maxstbl: opts.maxstbl, scopes: opts.scope, onCycles });
+        bar?.stop();
+        console.log(formatSummary(summary));
+      } catch (e) {
+        bar?.stop();
+        throw e;
+      }
     });
 
   program

@@ -10,6 +10,8 @@ export interface BenchOptions {
   maxstbl?: number;
   /** Limit the VCD to these scopes (e.g. `vm0.pfu`). */
   scopes?: string[];
+  /** Called every 2^16 simulated cycles (progress display of long runs). */
+  onCycles?: (cycle: number) => void;
 }
 
 /** Counts of instructions by kind and outcome, e.g. { PCISTB: { 'cc0': 12, 'cc2': 3 } }. */
@@ -67,6 +69,14 @@ export async function runBench(
     },
   };
   const started = performance.now();
+  const progress = options.onCycles;
+  if (progress) {
+    // Called from inside the run: timers do not fire while the simulation loop is busy.
+    const sub = sim.settled$.subscribe((cycle) => {
+      if ((cycle & 0xffff) === 0) progress(cycle);
+    });
+    sim.onDispose(() => sub.unsubscribe());
+  }
   try {
     await body(ctx);
   } finally {
