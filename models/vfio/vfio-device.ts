@@ -58,6 +58,11 @@ export class VfioDevice {
     if (this.closed) throw new VfioError(Errno.ENODEV, `${what}: device closed`);
   }
 
+  /** A size_t count can be neither negative nor fractional: refuse it before the kernel sees it. */
+  private static requireCount(what: string, count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`${what}: count ${count} must be a non-negative integer`);
+  }
+
   /** VFIO_DEVICE_GET_REGION_INFO. */
   regionInfo(index: number): RegionInfo {
     this.requireOpen('region info');
@@ -69,12 +74,14 @@ export class VfioDevice {
   /** pread(2) into a user buffer at `userAddress`: bytes read or -errno. */
   async preadRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
     this.requireOpen('pread');
+    VfioDevice.requireCount('pread', count);
     return this.driver.read(this.user, userAddress, count, { value: offset });
   }
 
   /** pwrite(2) from a user buffer at `userAddress`: bytes written or -errno. */
   async pwriteRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
     this.requireOpen('pwrite');
+    VfioDevice.requireCount('pwrite', count);
     return this.driver.write(this.user, userAddress, count, { value: offset });
   }
 

@@ -244,6 +244,15 @@ describe('vfio-ism errno paths', () => {
     );
   });
 
+  it('a negative or fractional count is refused with a RangeError naming the count; nothing is issued', async () => {
+    await withDevice(async ({ dev, monitor }) => {
+      monitor.clear();
+      await expect(dev.preadRaw(dev.user.allocate(8), -1, BAR2)).rejects.toThrow(/pread: count -1 must be a non-negative integer/);
+      await expect(dev.pwriteRaw(dev.user.allocate(8), 2.5, BAR0)).rejects.toThrow(RangeError);
+      expect(monitor.seen).toEqual([]);
+    });
+  });
+
   it('ENODEV after close', async () => {
     await withDevice(async ({ dev }) => {
       dev.close();
