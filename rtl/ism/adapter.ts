@@ -348,6 +348,9 @@ export class IsmAdapter extends Component {
     this.port.doneValid.set(doneValid);
   }
 
+  private mirroredSba: number | null = null;
+  private mirroredIeq: number | null = null;
+
   /** Waveform mirrors of the internal state (called after every adapter has stepped). */
   mirror(): void {
     this.msiCountSig.set(this.msiCount >>> 0);
@@ -358,10 +361,17 @@ export class IsmAdapter extends Component {
     this.cmdCountSig.set(this.cmdCount >>> 0);
     this.sbaValid.set(this.sba !== null ? 1 : 0);
     this.ieqValid.set(this.ieq !== null ? 1 : 0);
-    this.sbaAddrSig.set(BigInt(this.sba ?? 0));
-    this.ieqAddrSig.set(BigInt(this.ieq ?? 0));
+    // BigInt conversions only when the registration changed: mirror() runs every cycle.
+    if (this.sba !== this.mirroredSba) {
+      this.mirroredSba = this.sba;
+      this.sbaAddrSig.set(BigInt(this.sba ?? 0));
+    }
+    if (this.ieq !== this.mirroredIeq) {
+      this.mirroredIeq = this.ieq;
+      this.ieqAddrSig.set(BigInt(this.ieq ?? 0));
+    }
     this.ieqNextSig.set(this.ieqNext);
-    this.dmbsOwned.set(Math.min(this.network.dmbsOwnedBy(this.index).length, 4095));
+    this.dmbsOwned.set(Math.min(this.network.dmbCountOf(this.index), 4095));
     this.vlanCount.set(this.vlans.length);
     const b = this.blk;
     this.blkStateSig.set(b === null ? BlkState.IDLE : b.phase);

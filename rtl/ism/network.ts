@@ -56,6 +56,10 @@ export class IsmNetwork extends Component {
 
   private readonly adapters: IsmAdapter[] = [];
   private readonly dmbs = new Map<bigint, DmbRecord>();
+  /** Bumped whenever the DMB table changes; keys the per-owner count cache. */
+  private dmbVersion = 0;
+  private ownedCountsVersion = -1;
+  private readonly ownedCounts = new Map<number, number>();
   private nextToken: number;
   private issuedToken = 0;
   private moves = 0;
@@ -113,6 +117,16 @@ export class IsmNetwork extends Component {
     return [...this.dmbs.values()].filter((d) => d.owner === index);
   }
 
+  /** DMBs owned by `index`, counted without building a list (the adapters mirror it every cycle). */
+  dmbCountOf(index: number): number {
+    if (this.ownedCountsVersion !== this.dmbVersion) {
+      this.ownedCounts.clear();
+      for (const d of this.dmbs.values()) this.ownedCounts.set(d.owner, (this.ownedCounts.get(d.owner) ?? 0) + 1);
+      this.ownedCountsVersion = this.dmbVersion;
+    }
+    return this.ownedCounts.get(index) ?? 0;
+  }
+
   dmbsWritableBy(gid: bigint): DmbRecord[] {
     return [...this.dmbs.values()].filter((d) => d.rgid === gid);
   }
@@ -126,6 +140,7 @@ export class IsmNetwork extends Component {
     this.issuedToken = n;
     const token = BigInt(n) << 32n;
     this.dmbs.set(token, { ...d, token, owner: owner.index });
+    this.dmbVersion++;
     return { rc: IsmRc.OK, token };
   }
 
@@ -134,6 +149,7 @@ export class IsmNetwork extends Component {
     const d = this.dmbs.get(token);
     if (!d || d.owner !== owner.index) return IsmRc.UNKNOWN_TOKEN;
     this.dmbs.delete(token);
+    this.dmbVersion++;
     if (notifyWriter) {
       const writer = this.byGid(d.rgid);
       if (writer) {
