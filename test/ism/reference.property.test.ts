@@ -4,9 +4,10 @@
  * network + guest memories, driven through DevicePorts) and on the reference model. After every
  * step: same return codes/statuses, every touched byte of every VM's memory equal (DMBs, SBA
  * bits/masks, IEQ entries with time masked) and the same number of MSIs.
- * Seed: printed; replay with ISM_SEED=<seed> (and ISM_PATH from the failure report).
+ * Seed: printed; replay with FC_SEED=<seed> (and ISM_PATH from the failure report).
  */
 import { describe, expect, it } from 'vitest';
+import { propertySeed } from '../support/seed.ts';
 import fc from 'fast-check';
 import { IsmFixture } from '../support/ism-fixture.ts';
 import { IsmNetworkModel } from '../../models/ref/ism-network-model.ts';
@@ -211,9 +212,8 @@ function commandArbs(): fc.Arbitrary<Cmd>[] {
 
 describe('ISM network vs reference model', () => {
   it('random registrations, moves, unregistrations and events across 2–4 VMs', async () => {
-    const seed = process.env.ISM_SEED ? Number(process.env.ISM_SEED) : Date.now() % 2 ** 31;
+    const seed = propertySeed(0x15e1, 'ISM network vs reference');
     const numRuns = Number(process.env.ISM_RUNS ?? 200);
-    console.log(`reference-model property: seed ${seed}, ${numRuns} runs`);
     // Weight: moves and DMB registrations appear more often.
     const arbs = commandArbs();
     const weighted = [...arbs, arbs[4], arbs[5], arbs[5], arbs[8], arbs[8], arbs[8], arbs[8], arbs[8], arbs[8], arbs[0], arbs[1]];

@@ -2,7 +2,7 @@
  * Property tests: random instruction streams — valid and invalid — through the RTL (CPU BFM →
  * function unit → store-block engine → ScratchDevice) must give the reference model's outcome
  * and exactly its device-side writes; the RTL assertions must never fire. The fast-check seed is
- * printed on failure; set ZPCI_SEED to replay.
+ * printed; set FC_SEED to replay.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -11,8 +11,9 @@ import { FH_ENABLE, Op, type FunctionState } from '../../rtl/zpci/codes.ts';
 import { zpciReference, type DeviceAnswer, type RefInstruction } from '../../models/ref/zpci-reference.ts';
 import { ProgramException } from '../../models/host/cpu.ts';
 import { withRig } from './support.ts';
+import { propertySeed } from '../support/seed.ts';
 
-const SEED = process.env.ZPCI_SEED ? Number(process.env.ZPCI_SEED) : Date.now() % 2 ** 31;
+const SEED = propertySeed(0x2e7a, 'zPCI instruction streams');
 
 const CONFIGS: Record<string, FunctionConfig> = {
   strict: genericFunctionConfig(),
