@@ -11,20 +11,24 @@ export class UserMemory {
 
   constructor(
     readonly base = 0x1000_0000,
-    readonly size = 16 << 20,
+    /** Sparse: only touched pages cost memory, so the default can be generous. */
+    readonly size = 1 << 30,
   ) {
     this.backing = new GuestMemory(size);
     this.next = base;
   }
 
-  /** A fresh buffer of `length` bytes (bump allocation; user buffers are cheap and sparse). */
+  /**
+   * A fresh buffer of `length` bytes (bump allocation, wrapping to the start when the space is
+   * used up: a buffer lives only for the call that allocated it, so reuse after 1 GiB is safe).
+   */
   allocate(length: number): number {
-    const address = this.next;
-    const aligned = Math.ceil(Math.max(length, 1) / 8) * 8;
-    if (address + aligned > this.base + this.size) {
-      this.next = this.base; // wrap: old buffers are reused, as a real process would
-      return this.allocate(length);
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.size) {
+      throw new RangeError(`user buffer of ${length} bytes does not fit the process address space of ${this.size} bytes`);
     }
+    const aligned = Math.ceil(Math.max(length, 1) / 8) * 8;
+    if (this.next + aligned > this.base + this.size) this.next = this.base;
+    const address = this.next;
     this.next += aligned;
     return address;
   }

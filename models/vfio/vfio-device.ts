@@ -66,6 +66,7 @@ export class VfioDevice {
   /** VFIO_DEVICE_GET_REGION_INFO. */
   regionInfo(index: number): RegionInfo {
     this.requireOpen('region info');
+    if (!Number.isInteger(index)) throw new RangeError(`region info: index ${index} must be an integer`);
     const { ret, info } = this.driver.getRegionInfo(index);
     if (ret < 0) throw new VfioError(-ret, `region info ${index}`);
     return info;
@@ -87,6 +88,8 @@ export class VfioDevice {
 
   /** Read up to `count` bytes at file offset `offset`; fewer at the end of a region. */
   async pread(count: number, offset: bigint): Promise<Uint8Array> {
+    this.requireOpen('pread');
+    VfioDevice.requireCount('pread', count);
     const buf = this.user.allocate(count);
     const n = await this.preadRaw(buf, count, offset);
     if (n < 0) throw new VfioError(-n, `pread(${count} @ 0x${offset.toString(16)})`);
@@ -96,6 +99,7 @@ export class VfioDevice {
 
   /** Write `bytes` at file offset `offset`; returns the count written. */
   async pwrite(bytes: Uint8Array, offset: bigint): Promise<number> {
+    this.requireOpen('pwrite');
     const buf = this.user.allocate(bytes.length);
     this.user.copyTo(buf, bytes);
     const n = await this.pwriteRaw(buf, bytes.length, offset);

@@ -253,6 +253,16 @@ describe('vfio-ism errno paths', () => {
     });
   });
 
+  it('a count larger than any user buffer is refused cleanly; a huge write still gets EINVAL from the driver', async () => {
+    await withDevice(async ({ dev, monitor }) => {
+      monitor.clear();
+      await expect(dev.pread(2 ** 31, BAR0)).rejects.toThrow(/user buffer of 2147483648 bytes does not fit/);
+      expect(await errnoOf(dev.pwrite(new Uint8Array(17 << 20), BAR0))).toBe(Errno.EINVAL);
+      expect(() => dev.regionInfo(1.5)).toThrow(/index 1.5 must be an integer/);
+      expect(monitor.seen).toEqual([]);
+    });
+  });
+
   it('ENODEV after close', async () => {
     await withDevice(async ({ dev }) => {
       dev.close();
