@@ -6,7 +6,7 @@
  */
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import { elaborateIsmSystem, type IsmSystem, type IsmSystemVm } from '../../rtl/system.ts';
-import type { TimingConfig } from '../../rtl/timing.ts';
+import { DEFAULT_TIMING, type TimingConfig } from '../../rtl/timing.ts';
 import type { IsmAdapterConfig } from '../../rtl/ism/adapter.ts';
 import { ZpciInstructions } from '../linux/zpci.ts';
 import { ZpciDev } from '../linux/zpci-dev.ts';
@@ -39,9 +39,10 @@ export class IsmVmMachine {
     readonly sim: Simulator,
     readonly memory: GuestMemory,
     readonly vm: IsmSystemVm,
+    busyRetryDelay = DEFAULT_TIMING.zpci.busyRetryDelay,
   ) {
     this.cpu = new Cpu(sim, vm.hw.cpuPort);
-    this.insn = new ZpciInstructions(sim, this.cpu);
+    this.insn = new ZpciInstructions(sim, this.cpu, busyRetryDelay);
     this.pages = new PageAllocator(KERNEL_HEAP_BASE, memory.size);
     this.zdev = new ZpciDev(vm.hw.pfu, this.insn, memory, this.pages, vm.ism.msi);
   }
@@ -61,6 +62,6 @@ export class IsmMachine {
   ) {
     const memories = Array.from({ length: options.vms }, () => new GuestMemory(options.memorySize ?? 64 << 20));
     this.system = elaborateIsmSystem(sim, { memories, timing: options.timing, ism: options.ism, networkId: options.networkId, maxstbl: options.maxstbl });
-    this.vms = this.system.vms.map((vm, i) => new IsmVmMachine(sim, memories[i], vm));
+    this.vms = this.system.vms.map((vm, i) => new IsmVmMachine(sim, memories[i], vm, (options.timing ?? DEFAULT_TIMING).zpci.busyRetryDelay));
   }
 }

@@ -1,4 +1,5 @@
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
+import { DEFAULT_TIMING } from '../../rtl/timing.ts';
 import { ProgramException, type Cpu } from '../host/cpu.ts';
 import { Errno } from './errno.ts';
 
@@ -36,16 +37,15 @@ export class ZpciInstructions {
   readonly log: ZpciLogEntry[] = [];
   /** Busy retries issued (cc 2 answers that were retried). */
   busyRetries = 0;
-  /** ZPCI_INSN_BUSY_DELAY: 1 µs between busy retries, in clock cycles. */
-  readonly busyDelayCycles: number;
-
   constructor(
     readonly sim: Simulator,
     readonly cpu: Cpu,
+    /** ZPCI_INSN_BUSY_DELAY (1 µs) in clock cycles: `busyRetryDelay` of the zPCI timing. */
+    readonly busyDelayCycles: number = DEFAULT_TIMING.zpci.busyRetryDelay,
     /** Keep at most this many log entries (the debug feature is a ring). */
     private readonly logLimit = 1024,
   ) {
-    this.busyDelayCycles = Math.max(1, Math.round(1_000_000 / sim.clockPeriodPs));
+    if (!Number.isInteger(busyDelayCycles) || busyDelayCycles < 1) throw new RangeError(`busyRetryDelay ${busyDelayCycles} must be an integer >= 1`);
   }
 
   private record(entry: Omit<ZpciLogEntry, 'cycle'>): void {

@@ -12,6 +12,7 @@ import {
   regionOffset,
 } from '../../models/vfio/regions.ts';
 import type { IsmVfioOptions } from '../../models/vfio/ism-vfio-pci.ts';
+import { ZpciInstructions, createRequest } from '../../models/linux/zpci.ts';
 
 const BAR0 = regionOffset(0);
 const BAR2 = regionOffset(2);
@@ -166,6 +167,25 @@ describe('vfio-ism writes', () => {
       const gaps = monitor.seen.slice(1).map((i, k) => i.cycle - monitor.seen[k].cycle);
       for (const g of gaps) expect(g).toBeGreaterThanOrEqual(machine.insn.busyDelayCycles);
       expect(machine.insn.busyRetries).toBe(3);
+    });
+  });
+});
+
+describe('zPCI helpers', () => {
+  it('wait busyRetryDelay cycles between busy retries, as configured', async () => {
+    await withDevice(async ({ machine, monitor, sim }) => {
+      const insn = new ZpciInstructions(sim, machine.cpu, 250);
+      const source = machine.pages.allocate(4096);
+      machine.hw.dev!.busyNext = 2;
+      monitor.clear();
+      expect(await insn.storeBlock(source, createRequest(machine.zdev.fh, 0, 64), 0n)).toBe(0);
+      expect(monitor.seen.map((i) => i.cc)).toEqual([2, 2, 0]);
+      for (let k = 1; k < 3; k++) {
+        const gap = monitor.seen[k].cycle - monitor.seen[k - 1].cycle;
+        // The refused instruction's own cycles (a dozen) plus the configured delay.
+        expect(gap).toBeGreaterThanOrEqual(250);
+        expect(gap).toBeLessThan(250 + 30);
+      }
     });
   });
 });
