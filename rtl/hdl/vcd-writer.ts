@@ -70,6 +70,17 @@ export class CountingSink implements VcdSink {
   close(): void {}
 }
 
+/** Tracing was limited to scopes that do not exist. */
+export class VcdScopeError extends Error {
+  constructor(
+    readonly unknown: readonly string[],
+    readonly known: readonly string[],
+  ) {
+    super(`no signals under scope ${unknown.join(', ')}; scopes are: ${known.join(' ')}`);
+    this.name = 'VcdScopeError';
+  }
+}
+
 export interface VcdOptions {
   /** Only signals under these hierarchical scopes (e.g. `vm0.pfu`) are traced; default all. */
   scopes?: readonly string[];
@@ -144,6 +155,14 @@ export class VcdWriter implements Tracer {
     return writer;
   }
 
+  /** A scope that matches no signal is a typo, not a request for an empty waveform. */
+  private requireKnownScopes(sim: Simulator): void {
+    const unknown = (this.options.scopes ?? []).filter((s) => !sim.signals.some((sig) => sig.name === s || sig.name.startsWith(`${s}.`)));
+    if (unknown.length === 0) return;
+    const known = [...new Set(sim.signals.map((s) => s.name.split('.').slice(0, -1).join('.')).filter((p) => p.length > 0))].sort();
+    throw new VcdScopeError(unknown, known);
+  }
+
   private traced(sig: Signal<SignalValue>): boolean {
     const scopes = this.options.scopes;
     if (!scopes || scopes.length === 0) return true;
@@ -152,6 +171,7 @@ export class VcdWriter implements Tracer {
 
   begin(sim: Simulator): void {
     this.halfPeriod = sim.clockPeriodPs / 2;
+    this.requireKnownScopes(sim);
     const root: ScopeNode = { children: new Map(), vars: [] };
     let next = 0;
     if (this.options.clock !== false) {

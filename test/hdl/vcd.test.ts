@@ -5,6 +5,7 @@ import {
   Component,
   FileSink,
   StringSink,
+  VcdScopeError,
   VcdWriter,
   Simulator,
   parseVcd,
@@ -125,6 +126,18 @@ describe('VCD writer', () => {
     expect(doc.variables.map((v) => v.path).sort()).toEqual(
       ['top.vm0.lfsr.bit', 'top.vm0.lfsr.offset', 'top.vm0.lfsr.state', 'top.vm0.lfsr.wide'].sort(),
     );
+  });
+
+  it('refuses a scope that matches no signal, listing the scopes there are', () => {
+    const sim = new Simulator();
+    new Top(sim, 3);
+    sim.addTracer(new VcdWriter(new StringSink(), { scopes: ['vm0.lfsr', 'vm9'] }));
+    expect(() => sim.step()).toThrow(VcdScopeError);
+    expect(() => new Simulator().step()).not.toThrow();
+    const sim2 = new Simulator();
+    new Top(sim2, 3);
+    sim2.addTracer(new VcdWriter(new StringSink(), { scopes: ['nosuch'] }));
+    expect(() => sim2.step()).toThrow('no signals under scope nosuch; scopes are: vm0.lfsr');
   });
 
   it('streams to a file that the reader accepts, closing it at the end of the run', () => {
