@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { describeFailure, runVfioFuzz, type FuzzCounters } from '../models/ref/vfio-fuzz.ts';
 import { DEFAULT_BENCH, TESTBENCHES, findBench } from './testbenches/index.ts';
 import { formatSummary } from './summary.ts';
+import { SINGLE_VM } from './harness.ts';
 
 function integer(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -24,7 +25,11 @@ export function buildCli(): Command {
     .description('list the testbenches')
     .action(() => {
       const width = Math.max(...TESTBENCHES.map((b) => b.name.length));
-      for (const b of TESTBENCHES) console.log(`${b.name.padEnd(width)}  ${b.description}${b.name === DEFAULT_BENCH ? ' (default)' : ''}`);
+      for (const b of TESTBENCHES) {
+        const r = b.vms ?? SINGLE_VM;
+        const vms = r.min === r.max ? `${r.min} VM${r.min > 1 ? 's' : ''}` : `${r.min}-${r.max} VMs`;
+        console.log(`${b.name.padEnd(width)}  ${vms.padEnd(8)}  ${b.description}${b.name === DEFAULT_BENCH ? ' (default)' : ''}`);
+      }
     });
 
   program
@@ -33,14 +38,22 @@ export function buildCli(): Command {
     .argument('[bench]', 'testbench name (see `ism-sim list`)', DEFAULT_BENCH)
     .option('--vcd <path>', 'waveform file (default waves/<bench>.vcd)')
     .option('--no-vcd', 'do not write a waveform')
-    .option('--seed <n>', 'random seed', integer('--seed', 0, 2 ** 31 - 1), 1)
-    .option('--vms <n>', 'number of VMs on the ISM network', integer('--vms', 1, 16), 2)
+    .option('--seed <n>', 'seed of the bench\'s random data and choices (scripted benches have none)', integer('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--vms <n>', 'number of VMs on the ISM network (each bench says which counts it supports)', integer('--vms', 1, 16))
     .option('--maxstbl <n>', 'maximum PCISTB length of the ISM functions', integer('--maxstbl', 8, 8191))
     .option('--scope <scope...>', 'trace only these scopes (e.g. vm0.pfu)')
-    .action(async (name: string, opts: { vcd: string | boolean; seed: number; vms: number; maxstbl?: number; scope?: string[] }) => {
+    .action(async (name: string, opts: { vcd: string | boolean; seed: number; vms?: number; maxstbl?: number; scope?: string[] }) => {
       const bench = findBench(name);
       if (!bench) {
         console.error(`ism-sim: no testbench named "${name}"; try: ${TESTBENCHES.map((b) => b.name).join(', ')}`);
+        process.exitCode = 2;
+        return;
+      }
+      const range = bench.vms ?? SINGLE_VM;
+      const vms = opts.vms ?? range.default;
+      if (vms < range.min || vms > range.max) {
+        const supported = range.min === range.max ? `${range.min}` : `${range.min} to ${range.max}`;
+        console.error(`ism-sim: bench ${bench.name} runs with ${supported} VM${range.max > 1 ? 's' : ''}, not --vms ${vms}`);
         process.exitCode = 2;
         return;
       }
@@ -54,7 +67,7 @@ export function buildCli(): Command {
       bar?.start(1, 0, { cycles: 0 });
       const onCycles = (cycle: number): void => bar?.update(0, { cycles: cycle.toLocaleString('en-US') });
       try {
-        const summary = await bench.run({ vcdPath, seed: opts.seed, vms: opts.vms, maxstbl: opts.maxstbl, scopes: opts.scope, onCycles });
+        const summary = await bench.run({ vcdPath, seed: opts.seed, vms, maxstbl: opts.maxstbl, scopes: opts.scope, onCycles });
         bar?.stop();
         console.log(formatSummary(summary));
       } catch (e) {

@@ -28,9 +28,20 @@ export interface BenchSummary {
   readonly notes: string[];
 }
 
+/** How many VMs a bench can elaborate (`--vms`); a bench without VMs takes the default of one. */
+export interface VmRange {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
+export const SINGLE_VM: VmRange = { min: 1, max: 1, default: 1 };
+
 export interface Testbench {
   readonly name: string;
   readonly description: string;
+  /** VM counts the bench supports; default SINGLE_VM. */
+  readonly vms?: VmRange;
   run(options: BenchOptions): Promise<BenchSummary>;
 }
 

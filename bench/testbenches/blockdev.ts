@@ -16,10 +16,11 @@ const BLOCKDEV_SCOPES = ['vm0.cpu_port', 'vm1.cpu_port', 'vm0.ism', 'vm1.ism', '
 export const blockdevBench: Testbench = {
   name: 'blockdev',
   description: 'remote block device over ISM: VM 1 writes and reads back 2 MiB of sectors served by the VM 0 daemon (vfio)',
+  vms: { min: 2, max: 2, default: 2 },
   run: (options) =>
     runBench('blockdev', options, async (ctx) => {
       const { sim, note } = ctx;
-      const m = new IsmMachine(sim, { vms: 2 });
+      const m = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       // Every beat of 2 MiB each way, and a clock over a million cycles, would make a ~125 MiB
       // waveform: by default trace the instruction handshakes and the adapters, without clk.
       traceIfAsked(sim, options, 'blockdev: VM 1 writes and reads back sectors served by the VM 0 daemon over ISM', { scopes: BLOCKDEV_SCOPES, clock: false });

@@ -12,10 +12,11 @@ const LINES = ['hostname', 'echo hello from vm1 over ISM', 'rev stressed', 'upti
 export const consoleBench: Testbench = {
   name: 'console',
   description: 'remote console over an ISM channel: VM 1 types lines, VM 0 daemon (vfio) echoes and answers',
+  vms: { min: 2, max: 2, default: 2 },
   run: (options) =>
     runBench('console', options, async (ctx) => {
       const { sim, note } = ctx;
-      const m = new IsmMachine(sim, { vms: 2 });
+      const m = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'console: VM 1 types into the console served by the VM 0 daemon over ISM');
       const r = consoleSession(sim, m, LINES);
       await sim.run({ maxCycles: 50_000_000 });

@@ -22,6 +22,7 @@ function check(cond: boolean, what: string): void {
 export const ismTwoVm: Testbench = {
   name: 'ism-two-vm',
   description: 'two VMs: VM1 registers a DMB for VM0, VM0 moves 64 KiB in 4 KiB chunks with the signal on the last, VM1 gets the MSI',
+  vms: { min: 2, max: 2, default: 2 },
   run: (options) =>
     runBench('ism-two-vm', options, async (ctx) => {
       const { sim, note } = ctx;

@@ -24,37 +24,43 @@ function hex(v: number | bigint, width = 0): string {
 export const probe: Testbench = {
   name: 'probe',
   description: 'user-space probe over vfio: region info, config header, REG_SBA/REG_IEQ/QUERY_INFO/READ_GID through BAR 2',
+  vms: { min: 1, max: 16, default: 1 },
   run: (options) =>
     runBench('probe', options, async (ctx) => {
       const { sim, note } = ctx;
-      const machine = new IsmMachine(sim, { vms: Math.max(1, options.vms), maxstbl: options.maxstbl });
+      const machine = new IsmMachine(sim, { vms: options.vms, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'probe: vfio-ism user-space bring-up');
-      const vm = machine.vms[0];
-      sim.process('vm0_user_driver', async () => {
-        const dev = VfioDevice.open(vm.zdev);
-        for (const index of [0, 1, 2, 3, 4, 5, 7]) {
-          const r = dev.regionInfo(index);
-          note(`region ${index}: offset ${hex(r.offset)} size ${hex(r.size)} flags ${r.flags}`);
-        }
-        const ids = await dev.pread(4, CONFIG);
-        const vendor = le(ids.subarray(0, 2));
-        const device = le(ids.subarray(2, 4));
-        const command = le(await dev.pread(2, CONFIG + 4n));
-        const classRev = le(await dev.pread(4, CONFIG + 8n));
-        const bar0 = le(await dev.pread(4, CONFIG + 0x10n));
-        const capPtr = (await dev.pread(1, CONFIG + 0x34n))[0];
-        note(`config: vendor ${hex(vendor, 4)} device ${hex(device, 4)} command ${hex(command, 4)} class/rev ${hex(classRev, 8)} BAR0 low ${hex(bar0, 8)} cap ptr ${hex(capPtr, 2)}`);
-        if (vendor !== 0x1014 || device !== 0x04ed) throw new Error(`not an ISM function: ${hex(vendor)}:${hex(device)}`);
-        const driver = new IsmDriver(sim, new VfioIsmAccess(dev));
-        await driver.probe();
-        const q = driver.queryInfo;
-        note(`READ_GID: ${hex(driver.gid, 16)}; QUERY_INFO: version ${q.version} state ${q.ism_state} my_gid ${hex(q.my_gid ?? 0n, 16)} sba ${hex(q.sba ?? 0n)} ieq ${hex(q.ieq ?? 0n)} ieq_len ${q.ieq_len}`);
-        if (driver.gid !== vm.vm.ism.gid) throw new Error('READ_GID disagrees with the adapter');
-        note(`commands: ${Object.entries(driver.counts.commands).map(([k, n]) => `${k}×${n}`).join(' ')}; busy retries ${vm.insn.busyRetries}`);
-        await driver.remove();
-        dev.close();
+      // Every VM's user-space driver probes its own function at the same time.
+      machine.vms.forEach((vm, i) => {
+        const say = (line: string): void => note(options.vms > 1 ? `vm${i} ${line}` : line);
+        sim.process(`vm${i}_user_driver`, async () => {
+          const dev = VfioDevice.open(vm.zdev);
+          if (i === 0) {
+            for (const index of [0, 1, 2, 3, 4, 5, 7]) {
+              const r = dev.regionInfo(index);
+              say(`region ${index}: offset ${hex(r.offset)} size ${hex(r.size)} flags ${r.flags}`);
+            }
+          }
+          const ids = await dev.pread(4, CONFIG);
+          const vendor = le(ids.subarray(0, 2));
+          const device = le(ids.subarray(2, 4));
+          const command = le(await dev.pread(2, CONFIG + 4n));
+          const classRev = le(await dev.pread(4, CONFIG + 8n));
+          const bar0 = le(await dev.pread(4, CONFIG + 0x10n));
+          const capPtr = (await dev.pread(1, CONFIG + 0x34n))[0];
+          say(`config: vendor ${hex(vendor, 4)} device ${hex(device, 4)} command ${hex(command, 4)} class/rev ${hex(classRev, 8)} BAR0 low ${hex(bar0, 8)} cap ptr ${hex(capPtr, 2)}`);
+          if (vendor !== 0x1014 || device !== 0x04ed) throw new Error(`not an ISM function: ${hex(vendor)}:${hex(device)}`);
+          const driver = new IsmDriver(sim, new VfioIsmAccess(dev));
+          await driver.probe();
+          const q = driver.queryInfo;
+          say(`READ_GID: ${hex(driver.gid, 16)}; QUERY_INFO: version ${q.version} state ${q.ism_state} my_gid ${hex(q.my_gid ?? 0n, 16)} sba ${hex(q.sba ?? 0n)} ieq ${hex(q.ieq ?? 0n)} ieq_len ${q.ieq_len}`);
+          if (driver.gid !== vm.vm.ism.gid) throw new Error('READ_GID disagrees with the adapter');
+          say(`commands: ${Object.entries(driver.counts.commands).map(([k, n]) => `${k}×${n}`).join(' ')}; busy retries ${vm.insn.busyRetries}`);
+          await driver.remove();
+          dev.close();
+        });
       });
       await sim.run();
-      ctx.count(vm.cpu.stats);
+      for (const vm of machine.vms) ctx.count(vm.cpu.stats);
     }),
 };

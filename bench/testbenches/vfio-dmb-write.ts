@@ -8,61 +8,71 @@ import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
 const SIZE = 64 * 1024;
 
 /**
- * A DMB write between two VMs driven entirely through vfio: both VMs run a user-space ISM
- * driver on their vfio device. VM1 registers a 64 KiB DMB writable by VM0; VM0 writes into it
- * with pwrite on the BAR 0 region (one pwrite per ≤ 4 KiB chunk, the signal flag on the last);
- * VM1's MSI arrives through vfio and its handler reports the DMB; every byte is compared.
+ * DMB writes driven entirely through vfio: every VM runs a user-space ISM driver on its vfio
+ * device. Each receiver (VM 1 … VM n-1) registers a 64 KiB DMB writable by VM 0; VM 0 writes
+ * into each with pwrite on the BAR 0 region (one pwrite per chunk of at most 4 KiB and maxstbl,
+ * the signal flag on the last); each receiver's MSI arrives through vfio, its handler reports
+ * the DMB, and every byte is compared.
  */
 export const vfioDmbWrite: Testbench = {
   name: 'vfio-dmb-write',
-  description: 'two VMs, both user-space drivers over vfio: VM0 writes 64 KiB into VM1\'s DMB with pwrite on BAR 0, VM1 gets the MSI',
+  description: "VMs with user-space drivers over vfio: VM0 writes 64 KiB into each other VM's DMB with pwrite on BAR 0; each gets the MSI",
+  vms: { min: 2, max: 8, default: 2 },
   run: (options) =>
     runBench('vfio-dmb-write', options, async (ctx) => {
       const { sim, note } = ctx;
-      const machine = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
-      traceIfAsked(sim, options, 'vfio-dmb-write: 64 KiB DMB write through vfio pwrite on BAR 0');
-      const [vm0, vm1] = machine.vms;
-      const data = randomBytes(options.seed, SIZE);
+      const machine = new IsmMachine(sim, { vms: options.vms, maxstbl: options.maxstbl });
+      traceIfAsked(sim, options, 'vfio-dmb-write: 64 KiB DMB writes through vfio pwrite on BAR 0');
+      const [writer, ...receivers] = machine.vms;
+      const payloads = receivers.map((_, k) => randomBytes(options.seed + k, SIZE));
       // The out-of-band directory (SMC's CLC handshake): who may write, and where.
-      const directory: { token?: bigint; writerGid?: bigint; receiverReady?: boolean } = {};
-      const signals: DmbSignal[] = [];
+      const directory: { writerGid?: bigint; tokens: (bigint | undefined)[] } = { tokens: receivers.map(() => undefined) };
+      const signalled = receivers.map(() => false);
 
-      sim.process('vm1_user_driver', async () => {
-        const dev = VfioDevice.open(vm1.zdev);
-        const driver = new IsmDriver(sim, new VfioIsmAccess(dev));
-        await driver.probe();
-        driver.dmbSignals$.subscribe((s) => signals.push(s));
-        await sim.until(() => directory.writerGid !== undefined, { what: 'VM0 GID' });
-        const dmb = await driver.registerDmb({ length: SIZE, rgid: directory.writerGid! });
-        directory.token = dmb.token;
-        note(`VM1: DMB token 0x${dmb.token.toString(16)} at IOVA 0x${dmb.iova.toString(16)}, SBA index ${dmb.sbaIndex}`);
-        await sim.until(() => signals.length > 0, { timeout: 5_000_000, what: 'signal on VM1\'s DMB' });
-        const got = vm1.memory.read(dmb.iova, SIZE);
-        const bad = got.findIndex((b, i) => b !== data[i]);
-        if (bad >= 0) throw new Error(`DMB byte ${bad} is 0x${got[bad].toString(16)}, VM0 wrote 0x${data[bad].toString(16)}`);
-        note(`VM1: MSI at cycle ${signals[0].cycle}, handler saw SBA index ${signals[0].sbaIndex} mask 0x${signals[0].mask.toString(16)}; all ${SIZE} bytes match`);
-        await driver.remove();
-        dev.close();
+      receivers.forEach((vm, k) => {
+        const name = `vm${k + 1}`;
+        sim.process(`${name}_user_driver`, async () => {
+          const dev = VfioDevice.open(vm.zdev);
+          const driver = new IsmDriver(sim, new VfioIsmAccess(dev));
+          await driver.probe();
+          const signals: DmbSignal[] = [];
+          driver.dmbSignals$.subscribe((s) => signals.push(s));
+          await sim.until(() => directory.writerGid !== undefined, { what: 'VM0 GID' });
+          const dmb = await driver.registerDmb({ length: SIZE, rgid: directory.writerGid! });
+          directory.tokens[k] = dmb.token;
+          note(`${name}: DMB token 0x${dmb.token.toString(16)} at IOVA 0x${dmb.iova.toString(16)}, SBA index ${dmb.sbaIndex}`);
+          await sim.until(() => signals.length > 0, { timeout: 20_000_000, what: `signal on ${name}'s DMB` });
+          const got = vm.memory.read(dmb.iova, SIZE);
+          const want = payloads[k];
+          const bad = got.findIndex((b, i) => b !== want[i]);
+          if (bad >= 0) throw new Error(`${name}: DMB byte ${bad} is 0x${got[bad].toString(16)}, VM0 wrote 0x${want[bad].toString(16)}`);
+          note(`${name}: MSI at cycle ${signals[0].cycle}, handler saw SBA index ${signals[0].sbaIndex} mask 0x${signals[0].mask.toString(16)}; all ${SIZE} bytes match`);
+          signalled[k] = true;
+          await driver.remove();
+          dev.close();
+        });
       });
 
       sim.process('vm0_user_driver', async () => {
-        const dev = VfioDevice.open(vm0.zdev);
+        const dev = VfioDevice.open(writer.zdev);
         const driver = new IsmDriver(sim, new VfioIsmAccess(dev));
         await driver.probe();
         directory.writerGid = driver.gid;
-        await sim.until(() => directory.token !== undefined, { what: 'VM1 DMB token' });
-        const started = sim.cycle;
-        const rc = await driver.move(directory.token!, 0, true, 0, data);
-        if (rc !== 0) throw new Error(`move failed: ${rc}`);
-        const cycles = sim.cycle - started;
-        note(`VM0: ${SIZE} bytes in ${driver.counts.moveChunks} pwrite/PCISTBs, ${cycles} cycles (${(SIZE / cycles).toFixed(2)} bytes/cycle)`);
-        await sim.until(() => signals.length > 0, { timeout: 5_000_000, what: 'VM1 to take the signal' });
+        for (let k = 0; k < receivers.length; k++) {
+          await sim.until(() => directory.tokens[k] !== undefined, { what: `vm${k + 1} DMB token` });
+          const started = sim.cycle;
+          const chunksBefore = driver.counts.moveChunks;
+          const rc = await driver.move(directory.tokens[k]!, 0, true, 0, payloads[k]);
+          if (rc !== 0) throw new Error(`move to vm${k + 1} failed: ${rc}`);
+          const cycles = sim.cycle - started;
+          note(`VM0 -> vm${k + 1}: ${SIZE} bytes in ${driver.counts.moveChunks - chunksBefore} pwrite/PCISTBs, ${cycles} cycles (${(SIZE / cycles).toFixed(2)} bytes/cycle)`);
+        }
+        await sim.until(() => signalled.every(Boolean), { timeout: 20_000_000, what: 'every receiver to take its signal' });
         await driver.remove();
         dev.close();
       });
 
       await sim.run();
-      ctx.count(vm0.cpu.stats);
-      ctx.count(vm1.cpu.stats);
+      for (const vm of machine.vms) ctx.count(vm.cpu.stats);
     }),
 };
