@@ -6,7 +6,7 @@ import type { PerfRow } from './row.ts';
 /** Instructions per wall-clock second through the CPU model, function unit and scratch device. */
 async function instructionThroughput(): Promise<PerfRow[]> {
   const sim = new Simulator();
-  const m = new ScratchMachine(sim);
+  const m = new ScratchMachine(sim, { scratch: { logWrites: false } });
   const loads = 20_000;
   const blocks = 2_000;
   const source = m.pages.allocate(4096);

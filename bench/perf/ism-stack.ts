@@ -23,7 +23,7 @@ async function ismStack(): Promise<PerfRow[]> {
   return [
     { name: 'ISM stack: block device write+read 1 MiB, simulated throughput', value: (2 * bytes) / simSeconds / 1e6, unit: 'MB/s' },
     { name: 'ISM stack: block device write+read 1 MiB, wall-clock throughput', value: (2 * bytes) / wall / 1e6, unit: 'MB/s' },
-    { name: 'ISM stack: console round trip (line -> echo, output, prompt), mean', value: rtt.reduce((x, y) => x + y, 0) / rtt.length, unit: 'cycles' },
+    { name: 'ISM stack: console round trip (4-line script: line -> echo, output, prompt), mean', value: rtt.reduce((x, y) => x + y, 0) / rtt.length, unit: 'cycles' },
   ];
 }
 

@@ -131,7 +131,7 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     const offset = resolve(model.f, this.index, this.at);
     const expected = expectedAccess(model.f, offset, this.count, false);
-    const writesBefore = real.machine.hw.dev!.writes.length;
+    const writesBefore = real.machine.hw.dev!.writeCount;
     const got = await errnoOr(real.dev.pread(this.count, offset));
     real.counters.operations++;
     const ret = typeof got === 'number' ? got : got.length;
@@ -141,7 +141,7 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
       const diff = want.findIndex((b, i) => b !== got[i]);
       if (diff >= 0) throw new Error(`pread(${this.count} @ 0x${offset.toString(16)}): byte ${diff} is 0x${got[diff].toString(16)}, device holds 0x${want[diff].toString(16)}`);
     }
-    if (real.machine.hw.dev!.writes.length !== writesBefore) throw new Error('a read changed device contents');
+    if (real.machine.hw.dev!.writeCount !== writesBefore) throw new Error('a read changed device contents');
     checkLegal(real.monitor.seen, model.f, real.machine.zdev.fh);
     account(real);
   }
@@ -165,7 +165,7 @@ class WriteCommand implements fc.AsyncCommand<Model, Real> {
     const data = pattern(this.count, this.fill);
     const expected = expectedAccess(model.f, offset, this.count, true);
     const scratch = real.machine.hw.dev!;
-    const writesBefore = scratch.writes.length;
+    const writesBefore = scratch.writeCount;
     const got = await errnoOr(real.dev.pwrite(data, offset));
     real.counters.operations++;
     if (got !== expected.ret) throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}) returned ${describeRet(got)}, expected ${describeRet(expected.ret)}`);
@@ -174,7 +174,7 @@ class WriteCommand implements fc.AsyncCommand<Model, Real> {
       const back = scratch.load(expected.space!, expected.position!, expected.ret);
       const diff = back.findIndex((b, i) => b !== data[i]);
       if (diff >= 0) throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}): device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${data[diff].toString(16)}`);
-    } else if (scratch.writes.length !== writesBefore) {
+    } else if (scratch.writeCount !== writesBefore) {
       throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}) failed with ${describeRet(got)} but changed device contents`);
     }
     checkLegal(real.monitor.seen, model.f, real.machine.zdev.fh);

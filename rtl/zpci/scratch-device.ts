@@ -23,6 +23,8 @@ export interface ScratchDeviceOptions {
    * which beat_valid is high) is readyPattern[i % length]. Default: always ready.
    */
   readonly readyPattern?: readonly boolean[];
+  /** Keep every device-side write in `writes` (tests do); turn off for long runs. Default true. */
+  readonly logWrites?: boolean;
 }
 
 /** One device-side write, as the device performed it (bytes in address order). */
@@ -48,6 +50,8 @@ export class ScratchDevice extends Component {
   errorCode = 0x50;
   /** Every write the device performed, in order (cleared by the test as it likes). */
   readonly writes: DeviceWrite[] = [];
+  /** Device-side writes performed, logged or not. */
+  writeCount = 0;
   /** Counters for summaries. */
   readonly counts = { loads: 0, stores: 0, blocks: 0, beats: 0, stallCycles: 0, busy: 0, errors: 0, resets: 0 };
   readonly beatReadyIndex: Signal<number>;
@@ -75,6 +79,7 @@ export class ScratchDevice extends Component {
       headerLatency: 2,
       doneLatency: 3,
       readyPattern: [true],
+      logWrites: true,
       ...options,
     };
     for (const k of ['loadLatency', 'storeLatency', 'headerLatency', 'doneLatency'] as const) {
@@ -280,7 +285,8 @@ export class ScratchDevice extends Component {
   }
 
   private store(space: number, offset: bigint, bytes: Uint8Array): void {
-    this.writes.push({ space, offset, bytes });
+    this.writeCount++;
+    if (this.opts.logWrites) this.writes.push({ space, offset, bytes });
     this.poke(space, offset, bytes);
   }
 }
