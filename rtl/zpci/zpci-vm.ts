@@ -4,6 +4,7 @@ import type { HostMemory } from '../host-memory.ts';
 import { DEFAULT_TIMING, type ZpciTiming } from '../timing.ts';
 import { CpuPort } from './cpu-port.ts';
 import { DevicePort } from './device-port.ts';
+import { DevicePortChecker } from './device-port-checker.ts';
 import type { FunctionConfig } from './function-config.ts';
 import { PciFunctionUnit } from './pci-function-unit.ts';
 import { ScratchDevice, type ScratchDeviceOptions } from './scratch-device.ts';
@@ -26,6 +27,8 @@ export interface ZpciVmOptions {
 export class ZpciVm extends Component {
   readonly cpuPort: CpuPort;
   readonly devPort: DevicePort;
+  /** Protocol assertions on the device port, always on. */
+  readonly devPortChecker: DevicePortChecker;
   readonly sbe: StoreBlockEngine;
   readonly pfu: PciFunctionUnit;
   readonly dev?: ScratchDevice;
@@ -35,6 +38,7 @@ export class ZpciVm extends Component {
     const timing = opts.timing ?? DEFAULT_TIMING.zpci;
     this.cpuPort = new CpuPort(sim, 'cpu_port', this);
     this.devPort = new DevicePort(sim, 'dev_port', this);
+    this.devPortChecker = new DevicePortChecker(sim, 'dev_port_chk', this, this.devPort);
     this.sbe = new StoreBlockEngine(sim, 'sbe', this, { device: this.devPort, memory: opts.memory, maxstbl: opts.config.maxstbl, timing });
     this.pfu = new PciFunctionUnit(sim, 'pfu', this, {
       config: opts.config,

@@ -134,6 +134,9 @@ describe('vfio-ism writes', () => {
       expect(Number(stb.gaddr) % 4096).toBe(0);
       expect([...machine.hw.dev!.load(0, 0x12345n, 77)]).toEqual([...data]);
       expect(machine.insn.busyRetries).toBe(0);
+      // The device-port protocol checker saw the block: 77 bytes at lane 5 → 11 beats.
+      expect(machine.hw.devPortChecker.counts.blocks).toBe(1);
+      expect(machine.hw.devPortChecker.counts.beats).toBe(11);
     });
   });
 

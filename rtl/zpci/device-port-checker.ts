@@ -1,0 +1,143 @@
+import { Component } from '../hdl/component.ts';
+import type { Simulator } from '../hdl/simulator.ts';
+import { DeviceStatus, type DevicePort } from './device-port.ts';
+
+/**
+ * Protocol assertions on a DevicePort, checked at every rising edge like SVA properties on
+ * the interface: both sides of the link (function unit / store-block engine and device) are
+ * held to the contract in device-port.ts. A violation stops the simulation naming the cycle,
+ * the rule and the signals. It drives nothing and holds no signals of its own.
+ *
+ * - a request (acc_valid, blk_valid) stays up with stable fields until its answer
+ *   (acc_done, blk_accept); an answer is a one-cycle pulse and only comes for a raised request;
+ * - beats only after a header was accepted with OK and before done; a beat not taken
+ *   (beat_valid && !beat_ready) is offered again unchanged in the next cycle;
+ * - a block has exactly ceil((offset % 8 + len) / 8) beats, beat_last on the final one, and its
+ *   byte enables cover exactly len bytes, contiguous from the block's first byte;
+ * - done_valid pulses once per accepted block, after its last beat.
+ */
+export class DevicePortChecker extends Component {
+  private prevAccValid = 0;
+  private prevAccDone = 0;
+  private prevAcc = '';
+  private prevBlkValid = 0;
+  private prevBlkAccept = 0;
+  private prevBlk = '';
+  private prevBeatPending = false;
+  private prevBeat = '';
+  private prevDone = 0;
+  /** Block state: beats expected/seen, byte enables seen, whether the last beat went by. */
+  private inBlock = false;
+  private expectedBeats = 0;
+  private beatsSeen = 0;
+  private bytesSeen = 0;
+  private lastSeen = false;
+  private offsetLane = 0;
+  private blockLen = 0;
+  /** Blocks and beats checked, for tests and summaries. */
+  readonly counts = { accesses: 0, blocks: 0, beats: 0 };
+
+  constructor(
+    sim: Simulator,
+    name: string,
+    parent: Component | undefined,
+    private readonly port: DevicePort,
+  ) {
+    super(sim, name, parent);
+    this.seq('check', () => this.checkEdge());
+  }
+
+  private checkEdge(): void {
+    const p = this.port;
+    // Single accesses.
+    const accValid = p.accValid.value;
+    const accDone = p.accDone.value;
+    const acc = accValid ? `${p.accWrite.value}/${p.accSpace.value}/${p.accOffset.value}/${p.accLen.value}/${p.accWdata.value}` : '';
+    if (this.prevAccValid && !this.prevAccDone) {
+      this.check(accValid === 1, 'acc_valid dropped before acc_done', [p.accValid, p.accDone]);
+      this.check(acc === this.prevAcc, 'access fields changed while waiting for acc_done', [p.accSpace, p.accOffset, p.accLen]);
+    }
+    if (accDone) {
+      this.check(accValid === 1, 'acc_done without acc_valid', [p.accDone, p.accValid]);
+      this.check(!this.prevAccDone, 'acc_done high for more than one cycle', [p.accDone]);
+      this.counts.accesses++;
+    }
+    this.prevAccValid = accValid;
+    this.prevAccDone = accDone;
+    this.prevAcc = acc;
+
+    // Block headers.
+    const blkValid = p.blkValid.value;
+    const blkAccept = p.blkAccept.value;
+    const blk = blkValid ? `${p.blkSpace.value}/${p.blkOffset.value}/${p.blkLen.value}` : '';
+    if (this.prevBlkValid && !this.prevBlkAccept) {
+      this.check(blkValid === 1, 'blk_valid dropped before blk_accept', [p.blkValid, p.blkAccept]);
+      this.check(blk === this.prevBlk, 'block header changed while waiting for blk_accept', [p.blkSpace, p.blkOffset, p.blkLen]);
+    }
+    if (blkAccept) {
+      this.check(blkValid === 1, 'blk_accept without blk_valid', [p.blkAccept, p.blkValid]);
+      this.check(!this.prevBlkAccept, 'blk_accept high for more than one cycle', [p.blkAccept]);
+      this.check(!this.inBlock, 'a new block accepted before the previous one was done', [p.blkAccept]);
+      if (p.blkStatus.value === DeviceStatus.OK) {
+        const len = p.blkLen.value;
+        this.offsetLane = Number(p.blkOffset.value & 7n);
+        this.blockLen = len;
+        this.expectedBeats = Math.ceil((this.offsetLane + len) / 8);
+        this.inBlock = true;
+        this.beatsSeen = 0;
+        this.bytesSeen = 0;
+        this.lastSeen = false;
+      }
+    }
+    this.prevBlkValid = blkValid;
+    this.prevBlkAccept = blkAccept;
+    this.prevBlk = blk;
+
+    // Beats.
+    const beatValid = p.beatValid.value;
+    const beat = beatValid ? `${p.beatData.value}/${p.beatBe.value}/${p.beatLast.value}` : '';
+    if (this.prevBeatPending) {
+      this.check(beatValid === 1, 'beat withdrawn before beat_ready took it', [p.beatValid, p.beatReady]);
+      this.check(beat === this.prevBeat, 'beat changed while not taken', [p.beatData, p.beatBe, p.beatLast]);
+    }
+    if (beatValid) {
+      this.check(this.inBlock && !this.lastSeen, 'beat outside an accepted block', [p.beatValid]);
+      if (p.beatReady.value) {
+        const be = p.beatBe.value;
+        const k = this.beatsSeen;
+        // Lanes this beat must enable: from the block's first byte to its last, clipped to the doubleword.
+        const first = k === 0 ? this.offsetLane : 0;
+        const last = Math.min(7, this.offsetLane + this.blockLen - 1 - 8 * k);
+        let want = 0;
+        for (let lane = first; lane <= last; lane++) want |= 0x80 >> lane;
+        this.check(be === want, `beat ${k} enables 0x${be.toString(16)}, the block needs 0x${want.toString(16)}`, [p.beatBe, p.blkOffset, p.blkLen]);
+        this.beatsSeen++;
+        this.bytesSeen += popcount(be);
+        const isLast = this.beatsSeen === this.expectedBeats;
+        this.check(p.beatLast.value === (isLast ? 1 : 0), `beat_last on beat ${k} of ${this.expectedBeats}`, [p.beatLast]);
+        if (isLast) this.lastSeen = true;
+        this.counts.beats++;
+      }
+    }
+    this.prevBeatPending = beatValid === 1 && p.beatReady.value === 0;
+    this.prevBeat = beat;
+
+    // Completion.
+    const done = p.doneValid.value;
+    if (done) {
+      this.check(!this.prevDone, 'done_valid high for more than one cycle', [p.doneValid]);
+      this.check(this.inBlock, 'done_valid without an accepted block', [p.doneValid]);
+      this.check(this.lastSeen, `done_valid after ${this.beatsSeen} of ${this.expectedBeats} beats`, [p.doneValid]);
+      this.check(this.bytesSeen === this.blockLen, `block carried ${this.bytesSeen} bytes, header said ${this.blockLen}`, [p.doneValid, p.blkLen]);
+      this.inBlock = false;
+      this.counts.blocks++;
+    }
+    this.prevDone = done;
+  }
+}
+
+function popcount(v: number): number {
+  let n = 0;
+  for (let x = v; x !== 0; x &= x - 1) n++;
+  return n;
+}
