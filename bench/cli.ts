@@ -4,6 +4,10 @@ import { describeFailure, runVfioFuzz, type FuzzCounters } from '../models/ref/v
 import { DEFAULT_BENCH, TESTBENCHES, findBench } from './testbenches/index.ts';
 import { formatSummary } from './summary.ts';
 import { SINGLE_VM } from './harness.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseVcd } from '../rtl/hdl/vcd-reader.ts';
+import { clockPeriod, sampleWindow, selectSignals } from './wave/window.ts';
+import { renderSvg, renderText } from './wave/render.ts';
 
 function integer(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -74,6 +78,29 @@ export function buildCli(): Command {
         bar?.stop();
         throw e;
       }
+    });
+
+  program
+    .command('wave')
+    .description('draw a window of a waveform: SVG (WaveDrom) and/or text in the terminal')
+    .argument('<vcd>', 'a VCD written by ism-sim')
+    .option('--scope <scope...>', 'signals under these scopes, or exact signal names', ['vm0.cpu_port'])
+    .option('--from <cycle>', 'first cycle', integer('--from', 0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--cycles <n>', 'how many cycles', integer('--cycles', 1, 400), 40)
+    .option('--period <ps>', 'clock period in ps when the VCD has no clk', integer('--period', 2, 1_000_000), 1000)
+    .option('-o, --out <svg>', 'SVG file to write (default: the VCD path with .svg)')
+    .option('--text', 'print the window as text instead of writing an SVG')
+    .action((vcd: string, opts: { scope: string[]; from: number; cycles: number; period: number; out?: string; text?: boolean }) => {
+      const doc = parseVcd(readFileSync(vcd, 'utf8'));
+      const period = clockPeriod(doc, opts.period);
+      const window = sampleWindow(doc, selectSignals(doc, opts.scope), opts.from, opts.cycles, period);
+      if (opts.text) {
+        console.log(renderText(window));
+        return;
+      }
+      const out = opts.out ?? vcd.replace(/\.vcd$/, '') + '.svg';
+      writeFileSync(out, renderSvg(window));
+      console.log(`wrote ${out}: ${window.rows.length} signals, cycles ${opts.from}..${opts.from + opts.cycles - 1}`);
     });
 
   program
