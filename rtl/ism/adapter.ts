@@ -308,14 +308,17 @@ export class IsmAdapter extends Component {
       // A beat transfers on an edge where beat_valid and beat_ready were both high.
       const data = p.beatData.value;
       const be = p.beatBe.value;
+      // Split the 64-bit beat once; lane 0 is the most significant byte.
+      const hi = Number(data >> 32n);
+      const lo = Number(data & 0xffff_ffffn);
       for (let lane = 0; lane < 8; lane++) {
         if ((be >> (7 - lane)) & 1) {
-          this.check(b.got < b.len, `beat carries more than blk_len=${b.len} bytes`, [p.beatBe]);
-          b.bytes[b.got++] = Number((data >> BigInt(56 - 8 * lane)) & 0xffn);
+          if (b.got >= b.len) this.check(false, `beat carries more than blk_len=${b.len} bytes`, [p.beatBe]);
+          b.bytes[b.got++] = lane < 4 ? (hi >>> (24 - 8 * lane)) & 0xff : (lo >>> (24 - 8 * (lane - 4))) & 0xff;
         }
       }
       if (p.beatLast.value === 1) {
-        this.check(b.got === b.len, `last beat after ${b.got} of ${b.len} bytes`, [p.beatLast]);
+        if (b.got !== b.len) this.check(false, `last beat after ${b.got} of ${b.len} bytes`, [p.beatLast]);
         p.beatReady.set(0);
         b.phase = BlkState.COMMIT;
         b.due = now + (b.space === SPACE_MOVE ? this.timing.moveCommitCycles : this.timing.cmdCommitCycles);

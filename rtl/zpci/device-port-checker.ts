@@ -17,14 +17,16 @@ import { DeviceStatus, type DevicePort } from './device-port.ts';
  * - done_valid pulses once per accepted block, after its last beat.
  */
 export class DevicePortChecker extends Component {
+  // What the port showed at the previous edge. Fields are kept as values (no formatting): the
+  // checker runs at every edge of every VM.
   private prevAccValid = 0;
   private prevAccDone = 0;
-  private prevAcc = '';
+  private prevAcc: [number, number, bigint, number, bigint] = [0, 0, 0n, 0, 0n];
   private prevBlkValid = 0;
   private prevBlkAccept = 0;
-  private prevBlk = '';
+  private prevBlk: [number, bigint, number] = [0, 0n, 0];
   private prevBeatPending = false;
-  private prevBeat = '';
+  private prevBeat: [bigint, number, number] = [0n, 0, 0];
   private prevDone = 0;
   /** Block state: beats expected/seen, byte enables seen, whether the last beat went by. */
   private inBlock = false;
@@ -47,37 +49,44 @@ export class DevicePortChecker extends Component {
     this.seq('check', () => this.checkEdge());
   }
 
+  /** Only on a violation are the message and signal list built: the checker runs every edge. */
+  private violation(detail: string, signals: Parameters<Component['sim']['fail']>[2] = []): never {
+    return this.sim.fail(this.path, detail, signals);
+  }
+
   private checkEdge(): void {
     const p = this.port;
     // Single accesses.
     const accValid = p.accValid.value;
     const accDone = p.accDone.value;
-    const acc = accValid ? `${p.accWrite.value}/${p.accSpace.value}/${p.accOffset.value}/${p.accLen.value}/${p.accWdata.value}` : '';
     if (this.prevAccValid && !this.prevAccDone) {
-      this.check(accValid === 1, 'acc_valid dropped before acc_done', [p.accValid, p.accDone]);
-      this.check(acc === this.prevAcc, 'access fields changed while waiting for acc_done', [p.accSpace, p.accOffset, p.accLen]);
+      if (!(accValid === 1)) this.violation('acc_valid dropped before acc_done', [p.accValid, p.accDone]);
+      const a = this.prevAcc;
+      const same = a[0] === p.accWrite.value && a[1] === p.accSpace.value && a[2] === p.accOffset.value && a[3] === p.accLen.value && a[4] === p.accWdata.value;
+      if (!(same)) this.violation('access fields changed while waiting for acc_done', [p.accSpace, p.accOffset, p.accLen]);
     }
     if (accDone) {
-      this.check(accValid === 1, 'acc_done without acc_valid', [p.accDone, p.accValid]);
-      this.check(!this.prevAccDone, 'acc_done high for more than one cycle', [p.accDone]);
+      if (!(accValid === 1)) this.violation('acc_done without acc_valid', [p.accDone, p.accValid]);
+      if (!(!this.prevAccDone)) this.violation('acc_done high for more than one cycle', [p.accDone]);
       this.counts.accesses++;
     }
     this.prevAccValid = accValid;
     this.prevAccDone = accDone;
-    this.prevAcc = acc;
+    if (accValid) this.prevAcc = [p.accWrite.value, p.accSpace.value, p.accOffset.value, p.accLen.value, p.accWdata.value];
 
     // Block headers.
     const blkValid = p.blkValid.value;
     const blkAccept = p.blkAccept.value;
-    const blk = blkValid ? `${p.blkSpace.value}/${p.blkOffset.value}/${p.blkLen.value}` : '';
     if (this.prevBlkValid && !this.prevBlkAccept) {
-      this.check(blkValid === 1, 'blk_valid dropped before blk_accept', [p.blkValid, p.blkAccept]);
-      this.check(blk === this.prevBlk, 'block header changed while waiting for blk_accept', [p.blkSpace, p.blkOffset, p.blkLen]);
+      if (!(blkValid === 1)) this.violation('blk_valid dropped before blk_accept', [p.blkValid, p.blkAccept]);
+      const b = this.prevBlk;
+      const same = b[0] === p.blkSpace.value && b[1] === p.blkOffset.value && b[2] === p.blkLen.value;
+      if (!(same)) this.violation('block header changed while waiting for blk_accept', [p.blkSpace, p.blkOffset, p.blkLen]);
     }
     if (blkAccept) {
-      this.check(blkValid === 1, 'blk_accept without blk_valid', [p.blkAccept, p.blkValid]);
-      this.check(!this.prevBlkAccept, 'blk_accept high for more than one cycle', [p.blkAccept]);
-      this.check(!this.inBlock, 'a new block accepted before the previous one was done', [p.blkAccept]);
+      if (!(blkValid === 1)) this.violation('blk_accept without blk_valid', [p.blkAccept, p.blkValid]);
+      if (!(!this.prevBlkAccept)) this.violation('blk_accept high for more than one cycle', [p.blkAccept]);
+      if (!(!this.inBlock)) this.violation('a new block accepted before the previous one was done', [p.blkAccept]);
       if (p.blkStatus.value === DeviceStatus.OK) {
         const len = p.blkLen.value;
         this.offsetLane = Number(p.blkOffset.value & 7n);
@@ -91,17 +100,18 @@ export class DevicePortChecker extends Component {
     }
     this.prevBlkValid = blkValid;
     this.prevBlkAccept = blkAccept;
-    this.prevBlk = blk;
+    if (blkValid) this.prevBlk = [p.blkSpace.value, p.blkOffset.value, p.blkLen.value];
 
     // Beats.
     const beatValid = p.beatValid.value;
-    const beat = beatValid ? `${p.beatData.value}/${p.beatBe.value}/${p.beatLast.value}` : '';
     if (this.prevBeatPending) {
-      this.check(beatValid === 1, 'beat withdrawn before beat_ready took it', [p.beatValid, p.beatReady]);
-      this.check(beat === this.prevBeat, 'beat changed while not taken', [p.beatData, p.beatBe, p.beatLast]);
+      if (!(beatValid === 1)) this.violation('beat withdrawn before beat_ready took it', [p.beatValid, p.beatReady]);
+      const b = this.prevBeat;
+      const same = b[0] === p.beatData.value && b[1] === p.beatBe.value && b[2] === p.beatLast.value;
+      if (!(same)) this.violation('beat changed while not taken', [p.beatData, p.beatBe, p.beatLast]);
     }
     if (beatValid) {
-      this.check(this.inBlock && !this.lastSeen, 'beat outside an accepted block', [p.beatValid]);
+      if (!(this.inBlock && !this.lastSeen)) this.violation('beat outside an accepted block', [p.beatValid]);
       if (p.beatReady.value) {
         const be = p.beatBe.value;
         const k = this.beatsSeen;
@@ -110,25 +120,25 @@ export class DevicePortChecker extends Component {
         const last = Math.min(7, this.offsetLane + this.blockLen - 1 - 8 * k);
         let want = 0;
         for (let lane = first; lane <= last; lane++) want |= 0x80 >> lane;
-        this.check(be === want, `beat ${k} enables 0x${be.toString(16)}, the block needs 0x${want.toString(16)}`, [p.beatBe, p.blkOffset, p.blkLen]);
+        if (!(be === want)) this.violation(`beat ${k} enables 0x${be.toString(16)}, the block needs 0x${want.toString(16)}`, [p.beatBe, p.blkOffset, p.blkLen]);
         this.beatsSeen++;
         this.bytesSeen += popcount(be);
         const isLast = this.beatsSeen === this.expectedBeats;
-        this.check(p.beatLast.value === (isLast ? 1 : 0), `beat_last on beat ${k} of ${this.expectedBeats}`, [p.beatLast]);
+        if (!(p.beatLast.value === (isLast ? 1 : 0))) this.violation(`beat_last on beat ${k} of ${this.expectedBeats}`, [p.beatLast]);
         if (isLast) this.lastSeen = true;
         this.counts.beats++;
       }
     }
     this.prevBeatPending = beatValid === 1 && p.beatReady.value === 0;
-    this.prevBeat = beat;
+    if (this.prevBeatPending) this.prevBeat = [p.beatData.value, p.beatBe.value, p.beatLast.value];
 
     // Completion.
     const done = p.doneValid.value;
     if (done) {
-      this.check(!this.prevDone, 'done_valid high for more than one cycle', [p.doneValid]);
-      this.check(this.inBlock, 'done_valid without an accepted block', [p.doneValid]);
-      this.check(this.lastSeen, `done_valid after ${this.beatsSeen} of ${this.expectedBeats} beats`, [p.doneValid]);
-      this.check(this.bytesSeen === this.blockLen, `block carried ${this.bytesSeen} bytes, header said ${this.blockLen}`, [p.doneValid, p.blkLen]);
+      if (!(!this.prevDone)) this.violation('done_valid high for more than one cycle', [p.doneValid]);
+      if (!(this.inBlock)) this.violation('done_valid without an accepted block', [p.doneValid]);
+      if (!(this.lastSeen)) this.violation(`done_valid after ${this.beatsSeen} of ${this.expectedBeats} beats`, [p.doneValid]);
+      if (!(this.bytesSeen === this.blockLen)) this.violation(`block carried ${this.bytesSeen} bytes, header said ${this.blockLen}`, [p.doneValid, p.blkLen]);
       this.inBlock = false;
       this.counts.blocks++;
     }
