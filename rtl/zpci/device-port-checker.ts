@@ -56,6 +56,16 @@ export class DevicePortChecker extends Component {
 
   private checkEdge(): void {
     const p = this.port;
+    // Idle link, nothing outstanding: the common case costs a handful of reads.
+    if (
+      (p.accValid.value | p.accDone.value | p.blkValid.value | p.blkAccept.value | p.beatValid.value | p.doneValid.value) === 0 &&
+      !this.prevAccValid &&
+      !this.prevBlkValid &&
+      !this.prevBeatPending
+    ) {
+      this.prevAccDone = this.prevBlkAccept = this.prevDone = 0;
+      return;
+    }
     // Single accesses.
     const accValid = p.accValid.value;
     const accDone = p.accDone.value;
