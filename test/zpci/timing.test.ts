@@ -1,6 +1,6 @@
 /** Cycle-count tests: measured instruction cycles equal the formulas of rtl/TIMING.md § zPCI. */
 import { describe, expect, it } from 'vitest';
-import { ismFunctionConfig, genericFunctionConfig } from '../../rtl/zpci/function-config.ts';
+import { ismFunctionConfig, genericFunctionConfig, MIO_BAR_STRIDE } from '../../rtl/zpci/function-config.ts';
 import { DEFAULT_TIMING, type ZpciTiming } from '../../rtl/timing.ts';
 import {
   beatCount,
@@ -171,6 +171,33 @@ describe('PCISTB with back-pressure and refused headers', () => {
           expect(dev.writes).toEqual([]);
         },
         { scratch: { headerLatency } },
+      );
+    }
+  });
+});
+
+describe('MIO forms on a MIO-capable function', () => {
+  it('take the same cycles as the function-handle forms: PCILG/PCISTG 1 + C + L + 1, PCISTB by the block formula', async () => {
+    const config = genericFunctionConfig({ mioCapable: true, maxstbl: 256 });
+    for (const timing of timings) {
+      await withRig(
+        config,
+        async ({ cpu, vm, sim, mem }) => {
+          vm.pfu.enable();
+          await sim.tick();
+          const bar2 = config.mioBase + 2n * MIO_BAR_STRIDE;
+          expect((await cpu.pcilgMio(bar2 + 0x10n, 8)).cc).toBe(0);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, 4));
+          expect((await cpu.pcistgMio(bar2 + 0x18n, 4, 0xabcdn)).cc).toBe(0);
+          expect(cpu.lastCycles).toBe(singleAccessCycles(timing, 3));
+          mem.write(0x800, new Uint8Array(128).fill(9));
+          expect((await cpu.pcistbMio(bar2 + 0x100n, 0x800n, 128)).cc).toBe(0);
+          expect(cpu.lastCycles).toBe(pcistbCycles(timing, { n: 128, offset: 0x100, gaddr: 0x800, headerLatency: 2, doneLatency: 3, stalls: 0 }));
+          // An address outside every BAR window is decided by the checks.
+          expect((await cpu.pcilgMio(config.mioBase - 8n, 8)).cc).toBe(3);
+          expect(cpu.lastCycles).toBe(checkOnlyCycles(timing));
+        },
+        { timing, scratch: { loadLatency: 4, storeLatency: 3, headerLatency: 2, doneLatency: 3 } },
       );
     }
   });
