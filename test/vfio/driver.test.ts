@@ -77,6 +77,27 @@ describe('vfio-ism region layout', () => {
   });
 });
 
+describe('vfio-ism lifecycle', () => {
+  it('init creates the store-block cache (named by fid, maxstbl-sized page-aligned objects); release gives its pages back', async () => {
+    await withDevice(
+      async ({ machine, dev }) => {
+        const cache = dev.driver.storeBlockCache!;
+        expect(cache.name).toBe(`ism_sb_fid_${machine.zdev.fid.toString(16).padStart(8, '0')}`);
+        expect(cache.objectSize).toBe(8192); // 5000 bytes of maxstbl round up to whole pages
+        const before = machine.pages.allocatedPages;
+        await dev.pwrite(new Uint8Array(3000), BAR0 + 4096n);
+        expect(machine.pages.allocatedPages).toBeGreaterThan(before);
+        expect(cache.inUse).toBe(0); // the buffer went back to the cache after the PCISTB
+        dev.close();
+        expect(dev.driver.storeBlockCache).toBeNull();
+        expect(machine.pages.allocatedPages).toBe(before);
+        expect(dev.driver.isOpen).toBe(false);
+      },
+      { machine: { config: { maxstbl: 5000 } } },
+    );
+  });
+});
+
 describe('vfio-ism reads', () => {
   it('split into naturally aligned 8/4/2/1-byte PCILGs and return the device bytes', async () => {
     await withDevice(async ({ machine, dev, monitor }) => {
