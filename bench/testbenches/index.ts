@@ -8,6 +8,7 @@ import { ismTwoVm } from './ism-two-vm.ts';
 import { consoleBench } from './console.ts';
 import { blockdevBench } from './blockdev.ts';
 import { probe } from './probe.ts';
+import { daemonBench } from './daemon.ts';
 import { vfioDmbWrite } from './vfio-dmb-write.ts';
 
 /** Every runnable testbench, by name. Add one line per bench. */
@@ -20,6 +21,7 @@ export const TESTBENCHES: readonly Testbench[] = [
   ismTwoVm,
   consoleBench,
   blockdevBench,
+  daemonBench,
   probe,
   vfioDmbWrite,
 ];

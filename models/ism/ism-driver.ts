@@ -64,6 +64,12 @@ export class IsmDriver {
   private ieq = -1;
   private ieqIndex = -1;
   private readonly dmbs = new Map<number, Dmb>();
+  /**
+   * SBA indices taken, including those of registrations still in flight: like the driver's
+   * bitmap (test_and_set_bit in ism_alloc_dmb), an index is claimed before REG_DMB is issued, so
+   * concurrent registrations never pick the same one.
+   */
+  private readonly claimedIndices = new Set<number>();
   private readonly commandLock: SimMutex;
   private readonly signals = new Subject<DmbSignal>();
   private readonly events = new Subject<IeqEntry>();
@@ -171,13 +177,20 @@ export class IsmDriver {
     let index = options.sbaIndex;
     if (index !== undefined) {
       if (index < ISM_DMB_BIT_OFFSET || index > Sba.LAST_DMB_INDEX) throw new LinuxError(Errno.EINVAL, `SBA index ${index}`);
-      if (this.dmbs.has(index)) throw new LinuxError(Errno.EINVAL, `SBA index ${index} in use`);
+      if (this.claimedIndices.has(index)) throw new LinuxError(Errno.EINVAL, `SBA index ${index} in use`);
     } else {
       index = ISM_DMB_BIT_OFFSET;
-      while (index <= Sba.LAST_DMB_INDEX && this.dmbs.has(index)) index++;
+      while (index <= Sba.LAST_DMB_INDEX && this.claimedIndices.has(index)) index++;
       if (index > Sba.LAST_DMB_INDEX) throw new LinuxError(Errno.ENOSPC, 'no free SBA index');
     }
-    const iova = this.access.allocateDma(length);
+    this.claimedIndices.add(index);
+    let iova: number;
+    try {
+      iova = this.access.allocateDma(length);
+    } catch (e) {
+      this.claimedIndices.delete(index);
+      throw e;
+    }
     const r = await this.command('REG_DMB', {
       dmb: BigInt(iova),
       dmb_len: BigInt(length),
@@ -188,6 +201,7 @@ export class IsmDriver {
     });
     if (r.ret !== 0) {
       this.access.freeDma(iova);
+      this.claimedIndices.delete(index);
       throw new LinuxError(r.ret === ISM_ERROR ? Errno.EIO : Errno.EINVAL, `ISM REG_DMB returned 0x${r.ret.toString(16)}`);
     }
     const dmb: Dmb = { token: r.fields.dmb_tok, iova, length, sbaIndex: index, rgid };
@@ -200,6 +214,7 @@ export class IsmDriver {
     const r = await this.command('UNREG_DMB', { dmb_tok: dmb.token });
     if (r.ret !== 0 && r.ret !== ISM_ERROR) throw new LinuxError(Errno.EIO, `ISM UNREG_DMB returned 0x${r.ret.toString(16)}`);
     this.dmbs.delete(dmb.sbaIndex);
+    this.claimedIndices.delete(dmb.sbaIndex);
     this.access.freeDma(dmb.iova);
   }
 
