@@ -19,17 +19,10 @@ import {
   type IsmCmdName,
 } from '../../rtl/ism/commands.ts';
 import { DEFAULT_ISM_CONFIG, type IsmAdapterConfig } from '../../rtl/ism/adapter.ts';
+import type { DmbRecord } from '../../rtl/ism/network.ts';
 
-export interface ModelDmb {
-  readonly token: bigint;
-  readonly owner: number;
-  readonly address: number;
-  readonly length: number;
-  readonly sbaIdx: number;
-  readonly vlanValid: boolean;
-  readonly vlanId: number;
-  readonly rgid: bigint;
-}
+/** A registered DMB as the reference keeps it: the same record shape the network keeps. */
+export type ModelDmb = DmbRecord;
 
 export class ModelVm {
   sba: number | null = null;
