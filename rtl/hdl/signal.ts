@@ -50,6 +50,8 @@ export class Signal<T extends SignalValue = number> {
   readonly readers: CombReader[] = [];
   /** Cycle in which the value last changed (-1: never). */
   lastChange = -1;
+  /** Queued for the current cycle's publish (tracers, observers). */
+  inChangedList = false;
   private driver: object | undefined;
   private published: T;
   private readonly wide: boolean;

@@ -218,9 +218,13 @@ export class Simulator implements SignalHost {
     const cycle = this.cycleCount;
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
-      const firstThisCycle = sig.lastChange !== cycle;
       if (!sig.commit(cycle)) continue;
-      if (firstThisCycle && this.changeTracking) this.changedThisCycle.push(sig);
+      // Membership by flag, not by lastChange: a change after an earlier publish in the same
+      // cycle (settleNow) must still reach tracers and observers.
+      if (this.changeTracking && !sig.inChangedList) {
+        sig.inChangedList = true;
+        this.changedThisCycle.push(sig);
+      }
       const readers = sig.readers;
       for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
     }
@@ -280,7 +284,10 @@ export class Simulator implements SignalHost {
   private publish(): void {
     const changed = this.changedThisCycle;
     for (const t of this.tracers) t.sample(this.cycleCount, changed);
-    for (let i = 0; i < changed.length; i++) changed[i].emitSettled();
+    for (let i = 0; i < changed.length; i++) {
+      changed[i].inChangedList = false;
+      changed[i].emitSettled();
+    }
     changed.length = 0;
     this.settledSubject?.next(this.cycleCount);
   }
@@ -299,7 +306,7 @@ export class Simulator implements SignalHost {
 
   /** Commit a testbench's writes now and settle, so the process reads its own writes' effects. */
   settleNow(): void {
-    if (this.activeDriver !== undefined) throw new Error('settleNow() may only be called from a testbench process');
+    if (this.currentProcess === null || this.activeDriver !== undefined) throw new Error('settleNow() may only be called from a testbench process');
     this.settle();
   }
 
@@ -374,20 +381,27 @@ export class Simulator implements SignalHost {
   /** Wait for a rising (0→1), falling or any change of a signal. */
   edge(sig: Signal<SignalValue>, which: 'rise' | 'fall' | 'change' = 'change', options: { timeout?: number } = {}): Promise<void> {
     const proc = this.requireProcess('edge()');
-    const from = this.cycleCount;
-    const hit = (): boolean => {
-      if (sig.lastChange <= from || sig.lastChange !== this.cycleCount) return false;
-      if (which === 'change') return true;
-      const v = sig.value;
-      const high = typeof v === 'bigint' ? v !== 0n : v !== 0;
-      return which === 'rise' ? high : !high;
-    };
-    return this.park(proc, {
+    const isHigh = (v: SignalValue): boolean => (typeof v === 'bigint' ? v !== 0n : v !== 0);
+    const matches = (from: SignalValue, to: SignalValue): boolean =>
+      from !== to && (which === 'change' || (which === 'rise' ? !isHigh(from) && isHigh(to) : isHigh(from) && !isHigh(to)));
+    // Settled values only, compared with the last one this waiter saw: an edge made by the
+    // hardware is seen in its own cycle, one made by any testbench process (earlier or later in
+    // the order) when that cycle is published — never missed, never a delta-cycle glitch.
+    let last = sig.value;
+    let seen = false;
+    const subscription = sig.changes$.subscribe((v) => {
+      if (matches(last, v)) seen = true;
+      last = v;
+    });
+    const waiting = this.park(proc, {
       kind: 'until',
-      pred: hit,
+      pred: () => seen || matches(last, sig.value),
       deadline: this.cycleCount + (options.timeout ?? Number.POSITIVE_INFINITY),
       what: `${which} of ${sig.name}`,
     });
+    const stop = (): void => subscription.unsubscribe();
+    waiting.then(stop, stop);
+    return waiting;
   }
 
   private ready(proc: TestbenchProcess): Error | boolean {

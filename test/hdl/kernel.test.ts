@@ -307,3 +307,58 @@ describe('SimMutex', () => {
     expect(lock.locked).toBe(false);
   });
 });
+
+describe('edges and changes made by testbench processes', () => {
+  for (const order of ['waiter first', 'driver first'] as const) {
+    it(`edge() sees a rise driven by another process (${order})`, async () => {
+      const sim = new Simulator();
+      const s = sim.signal('t.s', 1);
+      let seenAt = -1;
+      const waiter = async (): Promise<void> => {
+        await sim.edge(s, 'rise', { timeout: 20 });
+        seenAt = sim.cycle;
+      };
+      const driver = async (): Promise<void> => {
+        await sim.tick(3);
+        s.set(1);
+        await sim.tick();
+        s.set(0);
+        await sim.tick();
+      };
+      if (order === 'waiter first') {
+        sim.process('waiter', waiter);
+        sim.process('driver', driver);
+      } else {
+        sim.process('driver', driver);
+        sim.process('waiter', waiter);
+      }
+      await sim.run();
+      // A later process sees the write in the same cycle; an earlier one when the cycle is published.
+      expect(seenAt).toBe(order === 'waiter first' ? 4 : 3);
+    });
+  }
+
+  it('a value set after an earlier settle in the same cycle still reaches a subscriber who came in between', async () => {
+    const sim = new Simulator(); // no tracer: change tracking starts with the subscription
+    const s = sim.signal('t.v', 4, 0, 'reg');
+    const emitted: number[] = [];
+    sim.process('p', async () => {
+      await sim.tick(2);
+      s.set(1);
+      sim.settleNow();
+      s.changes$.subscribe((v) => emitted.push(v));
+      s.set(2);
+      sim.settleNow();
+      await sim.tick(3);
+    });
+    await sim.run();
+    sim.dispose();
+    expect(s.value).toBe(2);
+    expect(emitted).toEqual([2]);
+  });
+
+  it('settleNow() outside a process is an error', () => {
+    const sim = new Simulator();
+    expect(() => sim.settleNow()).toThrow(/only be called from a testbench process/);
+  });
+});
