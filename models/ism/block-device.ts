@@ -165,7 +165,19 @@ export class BlockServer {
       head.set(first);
       if (first.length < BLOCK_HEADER_SIZE) head.set(await this.channel.recvExact(BLOCK_HEADER_SIZE - first.length), first.length);
       const r = decodeRequest(head);
-      if (r.magic !== BLOCK_REQUEST_MAGIC) throw new ChannelError(StackErrno.EPROTO, `block server: bad request magic 0x${r.magic.toString(16)}`);
+      // A header that cannot be framed (bad magic, a payload longer than any request may carry)
+      // leaves the stream unreadable: end it, so the client sees the stream close instead of
+      // waiting, and never allocate what a bad header claims.
+      const framingError =
+        r.magic !== BLOCK_REQUEST_MAGIC
+          ? `bad request magic 0x${r.magic.toString(16)}`
+          : r.length > MAX_REQUEST_SECTORS * SECTOR_SIZE
+            ? `request payload of ${r.length} bytes (at most ${MAX_REQUEST_SECTORS * SECTOR_SIZE})`
+            : null;
+      if (framingError !== null) {
+        await this.channel.close().catch(() => undefined);
+        throw new ChannelError(StackErrno.EPROTO, `block server: ${framingError}`);
+      }
       this.stats.requests++;
       // The payload is always consumed (its length is in the header) so the stream stays framed.
       const payload = r.length > 0 ? await this.channel.recvExact(r.length) : new Uint8Array(0);
@@ -206,6 +218,7 @@ export class BlockClient {
   }
 
   private async request(op: number, lba: bigint, count: number, data?: Uint8Array): Promise<Uint8Array> {
+    const expectedLength = op === BlockOp.READ ? count * SECTOR_SIZE : 0;
     return this.lock.with(async () => {
       const tag = ++this.tag;
       const what = `${this.name} ${op === BlockOp.READ ? 'read' : op === BlockOp.WRITE ? 'write' : 'flush'} lba ${lba} count ${count}`;
@@ -217,8 +230,10 @@ export class BlockClient {
         await this.channel.send(msg);
         const resp = decodeResponse(await this.channel.recvExact(BLOCK_HEADER_SIZE));
         if (resp.magic !== BLOCK_RESPONSE_MAGIC || resp.tag !== tag) throw new BlockError(StackErrno.EPROTO, `${what}: response tag ${resp.tag}`);
+        if (resp.length > MAX_REQUEST_SECTORS * SECTOR_SIZE) throw new BlockError(StackErrno.EPROTO, `${what}: response claims ${resp.length} bytes`);
         const payload = resp.length ? await this.channel.recvExact(resp.length) : new Uint8Array(0);
         if (resp.status !== 0) throw new BlockError(resp.status, what);
+        if (payload.length !== expectedLength) throw new BlockError(StackErrno.EPROTO, `${what}: ${payload.length} bytes of data, expected ${expectedLength}`);
         return payload;
       } catch (e) {
         if (e instanceof ChannelError) throw new BlockError(e.errno, `${what}: ${e.where}`);
