@@ -153,7 +153,11 @@ export class IsmDriver {
 
   /** Teardown (ism_dev_exit): UNREG_IEQ, UNREG_SBA, stop interrupts, free the pages. */
   async remove(): Promise<void> {
-    for (const dmb of [...this.dmbs.values()]) await this.unregisterDmb(dmb);
+    // Teardown goes on whatever the device says: after a function reset it has already
+    // forgotten the DMBs (UNREG_DMB answers UNKNOWN_TOKEN), and the memory is ours to free.
+    for (const dmb of [...this.dmbs.values()]) {
+      await this.unregisterDmb(dmb).catch(() => this.forgetDmb(dmb));
+    }
     await this.command('UNREG_IEQ');
     await this.command('UNREG_SBA');
     this.irqSubscription?.unsubscribe();
@@ -213,6 +217,11 @@ export class IsmDriver {
   async unregisterDmb(dmb: Dmb): Promise<void> {
     const r = await this.command('UNREG_DMB', { dmb_tok: dmb.token });
     if (r.ret !== 0 && r.ret !== ISM_ERROR) throw new LinuxError(Errno.EIO, `ISM UNREG_DMB returned 0x${r.ret.toString(16)}`);
+    this.forgetDmb(dmb);
+  }
+
+  private forgetDmb(dmb: Dmb): void {
+    if (this.dmbs.get(dmb.sbaIndex) !== dmb) return;
     this.dmbs.delete(dmb.sbaIndex);
     this.claimedIndices.delete(dmb.sbaIndex);
     this.access.freeDma(dmb.iova);

@@ -30,8 +30,9 @@ export type IsmCmdName = keyof typeof IsmCmd;
 /**
  * `ret` values in the response header. 0 and 0xFFFF (`ISM_ERROR`) are Linux's; the rest are the
  * model's own, one per reason, so tests and waveforms can tell failures apart.
- * 0xFFFF is used for "unregister something that is not registered": Linux's UNREG_* callers treat
+ * 0xFFFF answers UNREG_SBA/UNREG_IEQ when nothing is registered: Linux's UNREG_* callers treat
  * 0xFFFF as success and free their memory anyway (ism_drv.c `ism_unregister_dmb`, smc_ism.c).
+ * UNREG_DMB of a token the device does not know answers UNKNOWN_TOKEN (it names the reason).
  */
 export const IsmRc = {
   OK: 0x0000,

@@ -38,3 +38,29 @@ describe('bench daemon', () => {
     expect(notes).toMatch(/vm2 disk: 262144 bytes written, flushed, read back and verified/);
   });
 });
+
+describe('driver teardown after a function reset', () => {
+  it('remove() still unregisters SBA and IEQ and frees every page when the device forgot the DMBs', async () => {
+    const sim = new Simulator();
+    const m = new IsmMachine(sim, { vms: 2 });
+    const vm = m.vms[0];
+    const pagesBefore = vm.pages.allocatedPages;
+    const driver = new IsmDriver(sim, new KernelIsmAccess(vm.zdev));
+    const pagesForAccess = vm.pages.allocatedPages - pagesBefore; // the access path's own buffers
+    let commands: Record<string, number> = {};
+    sim.process('fw', async () => {
+      await driver.probe();
+      await driver.registerDmb({ length: 8192, rgid: m.vms[1].vm.ism.gid });
+      await driver.registerDmb({ length: 4096, rgid: m.vms[1].vm.ism.gid });
+      await vm.zdev.hotReset(); // the device drops SBA, IEQ and DMBs
+      await driver.remove();
+      commands = { ...driver.counts.commands };
+    });
+    await sim.run({ maxCycles: 2_000_000 });
+    sim.dispose();
+    expect(commands.UNREG_DMB).toBe(2);
+    expect(commands.UNREG_IEQ).toBe(1);
+    expect(commands.UNREG_SBA).toBe(1);
+    expect(vm.pages.allocatedPages - pagesBefore).toBe(pagesForAccess);
+  });
+});
