@@ -84,6 +84,7 @@ export class Simulator implements SignalHost {
   private changedThisCycle: Signal<SignalValue>[] = [];
   private currentProcess: TestbenchProcess | null = null;
   private started = false;
+  private startError: unknown = undefined;
   private disposed = false;
   private cycleCount = 0;
   activeDriver: object | undefined = undefined;
@@ -259,10 +260,17 @@ export class Simulator implements SignalHost {
   }
 
   private start(): void {
+    if (this.startError !== undefined) throw this.startError;
     if (this.started) return;
     if (this.disposed) throw new Error('simulation was disposed');
+    try {
+      for (const t of this.tracers) t.begin(this);
+    } catch (e) {
+      // A tracer that cannot start (unknown scope, clashing names) leaves the run unstartable.
+      this.startError = e;
+      throw e;
+    }
     this.started = true;
-    for (const t of this.tracers) t.begin(this);
     for (const c of this.combs) this.enqueue(c);
     this.settle();
   }

@@ -70,6 +70,22 @@ export class CountingSink implements VcdSink {
   close(): void {}
 }
 
+/** VCD time units a writer can use, in picoseconds. */
+export const VCD_TIMESCALES = { '1ps': 1, '10ps': 10, '100ps': 100, '1ns': 1000, '10ns': 10_000, '100ns': 100_000 } as const;
+export type VcdTimescale = keyof typeof VCD_TIMESCALES;
+
+/** Two signals whose names differ only in characters VCD cannot carry. */
+export class VcdNameError extends Error {
+  constructor(
+    readonly first: string,
+    readonly second: string,
+    readonly vcdName: string,
+  ) {
+    super(`signals ${first} and ${second} would both be written as ${vcdName}; rename one`);
+    this.name = 'VcdNameError';
+  }
+}
+
 /** Tracing was limited to scopes that do not exist. */
 export class VcdScopeError extends Error {
   constructor(
@@ -86,6 +102,8 @@ export interface VcdOptions {
   scopes?: readonly string[];
   /** Trace a `clk` wire at the top (two value changes per cycle). Default true. */
   clock?: boolean;
+  /** Time unit of the file (default 1ps); half the clock period must be a whole number of units. */
+  timescale?: VcdTimescale;
   /** Written into `$comment`; keep it free of run-to-run data (dates) for byte-identical files. */
   comment?: string;
 }
@@ -103,7 +121,8 @@ export function vcdIdentifier(index: number): string {
 
 /** Scope and variable names may not contain whitespace, colons, `$` or dots inside a segment. */
 export function sanitizeVcdName(name: string): string {
-  const clean = name.replace(/[^A-Za-z0-9_[\]]/g, '_');
+  // Brackets are left out too: viewers read `name[3:0]` as a bit range.
+  const clean = name.replace(/[^A-Za-z0-9_]/g, '_');
   return clean.length > 0 ? clean : '_';
 }
 
@@ -170,8 +189,15 @@ export class VcdWriter implements Tracer {
   }
 
   begin(sim: Simulator): void {
-    this.halfPeriod = sim.clockPeriodPs / 2;
+    const timescale = this.options.timescale ?? '1ps';
+    const unit = VCD_TIMESCALES[timescale];
+    if (unit === undefined) throw new RangeError(`VCD timescale ${timescale} is not one of ${Object.keys(VCD_TIMESCALES).join(', ')}`);
+    if ((sim.clockPeriodPs / 2) % unit !== 0) {
+      throw new RangeError(`VCD timescale ${timescale}: half the clock period (${sim.clockPeriodPs / 2} ps) is not a whole number of units`);
+    }
+    this.halfPeriod = sim.clockPeriodPs / 2 / unit;
     this.requireKnownScopes(sim);
+    const vcdNames = new Map<string, string>();
     const root: ScopeNode = { children: new Map(), vars: [] };
     let next = 0;
     if (this.options.clock !== false) {
@@ -181,6 +207,10 @@ export class VcdWriter implements Tracer {
     for (const sig of sim.signals) {
       if (!this.traced(sig)) continue;
       const parts = sig.name.split('.').map(sanitizeVcdName);
+      const joined = parts.join('.');
+      const clash = vcdNames.get(joined);
+      if (clash !== undefined) throw new VcdNameError(clash, sig.name, joined);
+      vcdNames.set(joined, sig.name);
       const leaf = parts.pop()!;
       let node = root;
       for (const p of parts) {
@@ -198,7 +228,7 @@ export class VcdWriter implements Tracer {
     const out: string[] = [];
     if (this.options.comment) out.push(`$comment ${this.options.comment.replace(/\$end/g, '')} $end\n`);
     out.push('$version ism-sim $end\n');
-    out.push(`$timescale 1ps $end\n`);
+    out.push(`$timescale ${timescale} $end\n`);
     const emitScope = (name: string, node: ScopeNode): void => {
       out.push(`$scope module ${name} $end\n`);
       for (const v of node.vars) out.push(`$var ${v.kind} ${v.width} ${v.code} ${v.name} $end\n`);
