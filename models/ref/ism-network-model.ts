@@ -2,24 +2,52 @@
  * Transaction-level reference model of an ISM network: registrations, moves, unregistrations,
  * events, SBA and IEQ contents across VMs, with no timing. Used as the scoreboard for the RTL
  * adapter/network (test/ism). It follows the rules in rtl/ism/README.md, written independently
- * of the RTL. IEQ `time` fields are left zero (the RTL stamps cycles); compare them masked.
+ * of the RTL: memory layouts come from the spec below, not from rtl/ism's helpers (it shares only
+ * the command field tables and the code values). IEQ `time` fields are left zero (the RTL stamps
+ * cycles); compare them masked.
  */
 import { GuestMemory } from '../host/guest-memory.ts';
 import { IsmNetwork } from '../../rtl/ism/network.ts';
-import {
-  COMMAND_BY_NAME,
-  decodeMoveOffset,
-  encodeIeqEntry,
-  Ieq,
-  IsmEventCode,
-  IsmEventType,
-  IsmRc,
-  IsmStatus,
-  Sba,
-  type IsmCmdName,
-} from '../../rtl/ism/commands.ts';
+import { COMMAND_BY_NAME, IsmEventCode, IsmEventType, IsmRc, IsmStatus, type IsmCmdName } from '../../rtl/ism/commands.ts';
 import { DEFAULT_ISM_CONFIG, type IsmAdapterConfig } from '../../rtl/ism/adapter.ts';
 import type { DmbRecord } from '../../rtl/ism/network.ts';
+
+/*
+ * Layouts written out from /work/shared/spec/ism.md, not taken from the RTL's helpers, so the
+ * scoreboard also checks those: SBA (§5.1) — summary `s` 0x80 and event `e` 0x40 in byte 0,
+ * DMB bit i at byte 4 + ⌊i/8⌋ mask 0x80 >> (i mod 8), dmbe_mask[i] u16 at 256 + 2i; IEQ (§5.2) —
+ * 32-byte header with idx at +0, 15 entries of 32 bytes from +32: type u32, code u32, tok u64,
+ * time u64, info u64; move offset (§4) — token bits 32–63, idx bits 24–31, sf bit 23, offset
+ * bits 0–22.
+ */
+const SBA_BYTES = 4096;
+const SBA_SUMMARY = 0x80;
+const SBA_EVENT = 0x40;
+const sbaBitByte = (i: number): number => 4 + Math.floor(i / 8);
+const sbaBitMask = (i: number): number => 0x80 >> i % 8;
+const sbaMaskAt = (i: number): number => 256 + 2 * i;
+const IEQ_ENTRIES = 15;
+const ieqEntryAt = (k: number): number => 32 + 32 * k;
+
+function ieqEntryBytes(type: number, code: number, tok: bigint, info: bigint): Uint8Array {
+  const b = new Uint8Array(32);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, type >>> 0); // big-endian by default
+  v.setUint32(4, code >>> 0);
+  v.setBigUint64(8, BigInt.asUintN(64, tok));
+  v.setBigUint64(16, 0n); // time: the RTL stamps cycles; compare masked
+  v.setBigUint64(24, BigInt.asUintN(64, info));
+  return b;
+}
+
+function moveFields(pciOffset: bigint): { token: bigint; idx: number; sf: boolean; offset: number } {
+  return {
+    token: pciOffset & ~0xffff_ffffn,
+    idx: Number((pciOffset >> 24n) & 0xffn),
+    sf: ((pciOffset >> 23n) & 1n) === 1n,
+    offset: Number(pciOffset & 0x7f_ffffn),
+  };
+}
 
 /** A registered DMB as the reference keeps it: the same record shape the network keeps. */
 export type ModelDmb = DmbRecord;
@@ -79,7 +107,7 @@ export class IsmNetworkModel {
     switch (name) {
       case 'REG_SBA': {
         if (v.sba !== null) return fail(IsmRc.ALREADY_REGISTERED);
-        const a = page(g('sba'), Sba.SIZE);
+        const a = page(g('sba'), SBA_BYTES);
         if (a === null) return fail(IsmRc.BAD_ADDRESS);
         v.sba = a;
         return ok();
@@ -208,10 +236,10 @@ export class IsmNetworkModel {
   private event(t: ModelVm, type: number, code: number, tok: bigint, info: bigint, trigger: boolean): void {
     if (t.ieq === null) return;
     const k = t.ieqNext;
-    t.memory.write(t.ieq + Ieq.entryOffset(k), encodeIeqEntry({ type, code, tok, time: 0n, info }));
+    t.memory.write(t.ieq + ieqEntryAt(k), ieqEntryBytes(type, code, tok, info));
     t.memory.writeU64(t.ieq, BigInt(k + 1));
-    t.ieqNext = (k + 1) % Ieq.ENTRIES;
-    if (trigger && t.sba !== null) this.raise(t, Sba.EVENT_MASK);
+    t.ieqNext = (k + 1) % IEQ_ENTRIES;
+    if (trigger && t.sba !== null) this.raise(t, SBA_EVENT);
   }
 
   private raise(t: ModelVm, mask: number): void {
@@ -222,7 +250,7 @@ export class IsmNetworkModel {
 
   /** One PCISTB to BAR 0 of `bytes` at `pciOffset` by VM `vm`: 0 or the device status code. */
   move(vm: number, pciOffset: bigint, bytes: Uint8Array): number {
-    const a = decodeMoveOffset(pciOffset);
+    const a = moveFields(pciOffset);
     const w = this.vms[vm];
     if (a.token >> 48n !== 0n) return IsmStatus.MOVE_UNKNOWN_TOKEN;
     const d = this.dmbs.get(a.token);
@@ -234,12 +262,12 @@ export class IsmNetworkModel {
     const o = this.vms[d.owner];
     o.memory.write(d.address + a.offset, bytes);
     if (a.sf && o.sba !== null) {
-      const at = o.sba + Sba.dmbeMaskOffset(d.sbaIdx);
+      const at = o.sba + sbaMaskAt(d.sbaIdx);
       const bit = this.config.dmbeMaskOrder === 'msb0' ? 0x8000 >> a.idx : 1 << a.idx;
       o.memory.writeU16(at, o.memory.readU16(at) | bit);
-      const bAt = o.sba + Sba.dmbBitByte(d.sbaIdx);
-      o.memory.writeU8(bAt, o.memory.readU8(bAt) | Sba.dmbBitMask(d.sbaIdx));
-      this.raise(o, Sba.SUMMARY_MASK);
+      const bAt = o.sba + sbaBitByte(d.sbaIdx);
+      o.memory.writeU8(bAt, o.memory.readU8(bAt) | sbaBitMask(d.sbaIdx));
+      this.raise(o, SBA_SUMMARY);
     }
     return 0;
   }
