@@ -79,8 +79,12 @@ export function parseVcd(text: string): VcdDocument {
         break;
       case '$var': {
         needEnd();
-        if (tokens.length !== 6) throw new VcdParseError(lineNo, 'malformed $var');
+        if (tokens.length !== 6 && tokens.length !== 7) throw new VcdParseError(lineNo, 'malformed $var');
         const [, kind, widthText, code, name] = tokens;
+        const range = tokens.length === 7 ? /^\[(\d+):(\d+)\]$/.exec(tokens[5]) : null;
+        if (tokens.length === 7 && (!range || Math.abs(Number(range[1]) - Number(range[2])) + 1 !== Number(widthText))) {
+          throw new VcdParseError(lineNo, `bit range ${tokens[5]} does not match width ${widthText}`);
+        }
         if (kind !== 'wire' && kind !== 'reg') throw new VcdParseError(lineNo, `var type ${kind}`);
         const width = Number(widthText);
         if (!Number.isInteger(width) || width < 1) throw new VcdParseError(lineNo, `bad width ${widthText}`);

@@ -231,7 +231,8 @@ export class VcdWriter implements Tracer {
     out.push(`$timescale ${timescale} $end\n`);
     const emitScope = (name: string, node: ScopeNode): void => {
       out.push(`$scope module ${name} $end\n`);
-      for (const v of node.vars) out.push(`$var ${v.kind} ${v.width} ${v.code} ${v.name} $end\n`);
+      // Vectors carry their bit range, as Verilog simulators write them (GTKWave, Surfer show it).
+      for (const v of node.vars) out.push(`$var ${v.kind} ${v.width} ${v.code} ${v.name}${v.width > 1 ? ` [${v.width - 1}:0]` : ''} $end\n`);
       for (const [childName, child] of node.children) emitScope(childName, child);
       out.push('$upscope $end\n');
     };

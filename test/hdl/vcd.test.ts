@@ -75,6 +75,15 @@ describe('VCD writer', () => {
     });
   });
 
+  it('declares vectors with their [msb:lsb] bit range, single bits without', () => {
+    const { text } = simulate(7, 1);
+    const decls = text.split('\n').filter((l) => l.startsWith('$var'));
+    expect(decls.find((l) => / state /.test(l))).toMatch(/^\$var reg 16 \S+ state \[15:0\] \$end$/);
+    expect(decls.find((l) => / offset /.test(l))).toMatch(/^\$var wire 48 \S+ offset \[47:0\] \$end$/);
+    expect(decls.find((l) => / bit /.test(l))).toMatch(/^\$var wire 1 \S+ bit \$end$/);
+    expect(() => parseVcd(text.replace('[15:0]', '[7:0]'))).toThrow(/bit range \[7:0\] does not match width 16/);
+  });
+
   it('records exactly the values the simulation had at each cycle', () => {
     const sim = new Simulator({ clockPeriodPs: 2000 });
     const top = new Top(sim, 0xace1);
@@ -243,6 +252,6 @@ describe('VCD reader', () => {
     expect(() => parseVcd(good.replace('$enddefinitions $end', ''))).toThrow(/line 15: unexpected #0 in header/);
     expect(() => parseVcd(good.replace('#2000', '#500'))).toThrow(/does not increase/);
     expect(() => parseVcd(`${good}b1 ?\n`)).toThrow(/undeclared identifier/);
-    expect(() => parseVcd(good.replace('$var reg 16', '$var reg 2'))).toThrow(/of width 2/);
+    expect(() => parseVcd(good.replace('$var reg 16', '$var reg 2').replace('[15:0]', '[1:0]'))).toThrow(/of width 2/);
   });
 });
