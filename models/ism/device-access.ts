@@ -1,6 +1,12 @@
 import type { Observable } from 'rxjs';
 import type { GuestMemory } from '../host/guest-memory.ts';
 
+/** A caller's buffer in the driver's own memory (for an in-kernel driver: a kernel address). */
+export interface CallerBuffer {
+  readonly address: number;
+  readonly length: number;
+}
+
 /** One MSI as a driver sees it. */
 export interface IsmInterrupt {
   readonly vector: number;
@@ -25,8 +31,12 @@ export interface IsmDeviceAccess {
    * variant driver refuses longer writes), 4096 in the kernel (ism_move's chunk size).
    */
   readonly maxStoreBlock: number;
-  /** One PCISTB of `bytes` to BAR 0 at `pciOffset` (a move chunk: ≤ 4 KiB, no 4 KiB crossing). */
-  storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number>;
+  /**
+   * One PCISTB to BAR 0 at `pciOffset` of the `length` bytes at `address` in the driver's own
+   * memory (a move chunk: ≤ 4 KiB, not crossing 4 KiB on the PCI side; the source may cross a
+   * page, as the caller's buffer in Linux's __ism_move does).
+   */
+  storeMove(pciOffset: bigint, address: number, length: number): Promise<number>;
   /** The storage the device DMAs into (SBA, IEQ, DMBs), addressed by IOVA. */
   readonly dmaMemory: GuestMemory;
   /** Contiguous, zeroed, page-aligned DMA memory; returns the IOVA. Throws LinuxError(ENOMEM). */

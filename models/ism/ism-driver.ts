@@ -17,7 +17,7 @@ import {
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import { SimMutex } from '../../rtl/hdl/mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
-import type { IsmDeviceAccess } from './device-access.ts';
+import type { CallerBuffer, IsmDeviceAccess } from './device-access.ts';
 
 /** The driver's sentinel for "no response read" (ism.h ISM_ERROR). */
 export const ISM_ERROR = 0xffff;
@@ -228,19 +228,35 @@ export class IsmDriver {
   }
 
   /**
-   * Move `bytes` into the peer DMB `token` at `offset` (ism_move): chunks never cross a 4 KiB
+   * Move data into the peer DMB `token` at `offset` (ism_move): chunks never cross a 4 KiB
    * boundary of the target offset (nor exceed the path's largest store block, which is 4 KiB
-   * for a real ISM function), each chunk is one PCISTB, the signal flag rides on the last
-   * chunk only. A zero-length move issues nothing. The first failing chunk ends the move (-EIO).
+   * for a real ISM function), each chunk is one PCISTB stored from the caller's buffer at the
+   * matching position (__ism_move: nothing aligns the source), the signal flag rides on the last
+   * chunk only. `data` is either a buffer in the driver's own memory (a kernel pointer) or bytes,
+   * which are first put into a page-aligned buffer of the move's length, as a caller's kmalloc
+   * buffer would hold them. A zero-length move issues nothing. The first failing chunk ends the
+   * move (-EIO).
    */
-  async move(token: bigint, dmbeIndex: number, signal: boolean, offset: number, bytes: Uint8Array): Promise<number> {
+  async move(token: bigint, dmbeIndex: number, signal: boolean, offset: number, data: Uint8Array | CallerBuffer): Promise<number> {
+    if (!(data instanceof Uint8Array)) return this.moveFrom(token, dmbeIndex, signal, offset, data);
+    if (data.length === 0) return this.moveFrom(token, dmbeIndex, signal, offset, { address: 0, length: 0 });
+    const address = this.access.allocateDma(data.length);
+    try {
+      this.access.dmaMemory.write(address, data);
+      return await this.moveFrom(token, dmbeIndex, signal, offset, { address, length: data.length });
+    } finally {
+      this.access.freeDma(address);
+    }
+  }
+
+  private async moveFrom(token: bigint, dmbeIndex: number, signal: boolean, offset: number, source: CallerBuffer): Promise<number> {
     this.counts.moves++;
     let done = 0;
-    while (done < bytes.length) {
+    while (done < source.length) {
       const at = offset + done;
-      const chunk = Math.min(MOVE_BOUNDARY - (at % MOVE_BOUNDARY), bytes.length - done, this.access.maxStoreBlock);
-      const last = done + chunk === bytes.length;
-      const rc = await this.access.storeMove(moveOffset(token, dmbeIndex, signal && last, at), bytes.subarray(done, done + chunk));
+      const chunk = Math.min(MOVE_BOUNDARY - (at % MOVE_BOUNDARY), source.length - done, this.access.maxStoreBlock);
+      const last = done + chunk === source.length;
+      const rc = await this.access.storeMove(moveOffset(token, dmbeIndex, signal && last, at), source.address + done, chunk);
       if (rc < 0) return -Errno.EIO;
       this.counts.moveChunks++;
       this.counts.moveBytes += chunk;

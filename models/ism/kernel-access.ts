@@ -1,7 +1,6 @@
 import { filter, map, type Observable } from 'rxjs';
 import { bigEndianToBytes } from '../../rtl/bytes.ts';
 import type { GuestMemory } from '../host/guest-memory.ts';
-import { SimMutex } from '../../rtl/hdl/mutex.ts';
 import { Errno } from '../linux/errno.ts';
 import { createRequest } from '../linux/zpci.ts';
 import type { ZpciDev } from '../linux/zpci-dev.ts';
@@ -10,24 +9,20 @@ import type { IsmDeviceAccess, IsmInterrupt } from './device-access.ts';
 /**
  * An in-kernel driver's path to its ISM function (drivers/s390/net/ism.h helpers): the
  * function-handle instructions directly — __zpci_store_block for commands and moves,
- * __zpci_load for responses — never MIO. Request and move data sit in kernel pages (a command
- * buffer and a move staging page, page aligned so no PCISTB source crosses 4 KiB).
+ * __zpci_load for responses — never MIO. Requests sit in a page-aligned command buffer; moves
+ * store straight from the caller's buffer, as __ism_move (drivers/s390/net/ism_drv.c) does, so a
+ * chunk's source may cross a page.
  */
 export class KernelIsmAccess implements IsmDeviceAccess {
   readonly kind = 'kernel';
   readonly interrupts$: Observable<IsmInterrupt>;
   private readonly commandBuffer: number;
-  private readonly moveBuffer: number;
-  /** The staging page is shared: one move chunk at a time goes through it. */
-  private readonly moveLock: SimMutex;
 
   constructor(readonly zdev: ZpciDev) {
     const msi = zdev.msi;
     if (!msi) throw new Error('KernelIsmAccess: the function has no MSI line');
     this.commandBuffer = zdev.pages.allocate(4096);
-    this.moveBuffer = zdev.pages.allocate(4096);
     const sim = zdev.insn.sim;
-    this.moveLock = new SimMutex(sim, 'ism move staging');
     this.interrupts$ = msi.changes$.pipe(
       filter((v) => v === 1),
       map(() => ({ vector: 0, cycle: sim.cycle })),
@@ -50,12 +45,9 @@ export class KernelIsmAccess implements IsmDeviceAccess {
     return r.rc < 0 ? r.rc : bigEndianToBytes(r.data, 8);
   }
 
-  storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number> {
-    if (bytes.length > 4096) return Promise.resolve(-Errno.EINVAL);
-    return this.moveLock.with(() => {
-      this.zdev.memory.write(this.moveBuffer, bytes);
-      return this.zdev.insn.storeBlock(this.moveBuffer, createRequest(this.zdev.fh, 0, bytes.length), pciOffset);
-    });
+  storeMove(pciOffset: bigint, address: number, length: number): Promise<number> {
+    if (length > 4096) return Promise.resolve(-Errno.EINVAL);
+    return this.zdev.insn.storeBlock(address, createRequest(this.zdev.fh, 0, length), pciOffset);
   }
 
   allocateDma(bytes: number): number {

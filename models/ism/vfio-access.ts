@@ -48,7 +48,9 @@ export class VfioIsmAccess implements IsmDeviceAccess {
     return errno(this.device.pread(8, regionOffset(BAR2) + BigInt(offset)));
   }
 
-  async storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number> {
+  async storeMove(pciOffset: bigint, address: number, length: number): Promise<number> {
+    // pwrite from the process's buffer; the variant driver copies it into its store buffer.
+    const bytes = this.dmaMemory.read(address, length);
     const r = await errno(this.device.pwrite(bytes, regionOffset(BAR0) + pciOffset));
     return r < 0 ? r : 0;
   }

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import type { CpuPort } from '../../rtl/zpci/cpu-port.ts';
-import { OP_NAMES } from '../../rtl/zpci/codes.ts';
+import { OP_NAMES, Op } from '../../rtl/zpci/codes.ts';
 
 /** One instruction as the hardware saw it on the CPU port, with its answer. */
 export interface ObservedInstruction {
@@ -18,18 +18,51 @@ export interface ObservedInstruction {
   pic?: number;
 }
 
+/** A promise a driver makes about the instructions it issues, whatever the hardware would accept. */
+export interface DriverRule {
+  /** Names the rule in a report, e.g. "PCISTB source crosses 4 KiB". */
+  readonly name: string;
+  /** True if `insn` breaks the rule. */
+  broken(insn: ObservedInstruction): boolean;
+}
+
+export interface DriverRuleViolation {
+  readonly rule: string;
+  readonly instruction: ObservedInstruction;
+}
+
+const PAGE = 4096n;
+
+/**
+ * The vfio-ism variant driver's promises (drivers/vfio/pci/ism/main.c): it stores every BAR
+ * write from its store buffer, a page-aligned cache object (made so in the series' v7), so no
+ * PCISTB source it issues crosses a 4 KiB page. The hardware accepts such sources by default
+ * (Linux's in-kernel ISM and SMC-D paths issue them); this is a driver invariant, checked
+ * independently of the function's `sourceBoundaryCheck`.
+ */
+export const VFIO_ISM_DRIVER_RULES: readonly DriverRule[] = [
+  {
+    name: 'PCISTB source crosses 4 KiB',
+    broken: (i) => (i.op === Op.PCISTB || i.op === Op.PCISTB_MIO) && (i.gaddr % PAGE) + BigInt(i.len) > PAGE,
+  },
+];
+
 /**
  * A passive monitor on a CPU port: records every accepted request (req_valid and req_ready
  * high at a rising edge) and the response that follows. Verification IP for scoreboards and
- * legality checks; it drives nothing.
+ * legality checks; it drives nothing. Given a driver's rules, it records every instruction that
+ * breaks one in `violations`, naming the rule.
  */
 export class InstructionMonitor {
   readonly seen: ObservedInstruction[] = [];
+  /** Instructions that broke one of the driver's rules; kept across `clear()`. */
+  readonly violations: DriverRuleViolation[] = [];
   private readonly subscriptions: Subscription[];
 
   constructor(
     sim: Simulator,
     private readonly port: CpuPort,
+    private readonly driverRules: readonly DriverRule[] = [],
   ) {
     // A request is taken at a rising edge: sample what the flops sample, just before the edge.
     // A response is sampled as soon as the hardware settles, before the CPU model reacts to it.
@@ -58,7 +91,7 @@ export class InstructionMonitor {
     const p = this.port;
     if (p.reqValid.value === 1 && p.reqReady.value === 1) {
       const op = p.reqOp.value;
-      this.seen.push({
+      const insn: ObservedInstruction = {
         cycle,
         op,
         kind: OP_NAMES[op] ?? `op${op}`,
@@ -67,7 +100,11 @@ export class InstructionMonitor {
         len: p.reqLen.value,
         offset: p.reqOffset.value,
         gaddr: p.reqGaddr.value,
-      });
+      };
+      this.seen.push(insn);
+      for (const rule of this.driverRules) {
+        if (rule.broken(insn)) this.violations.push({ rule: rule.name, instruction: insn });
+      }
     }
   }
 

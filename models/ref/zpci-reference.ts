@@ -168,6 +168,7 @@ const RULES: readonly Rule[] = [
     outcome: exception(Pic.SPECIFICATION),
   },
   {
+    // An option of the function (sourceBoundaryCheck), off by default: Linux and QEMU do not check it.
     row: CheckRow.STB_SOURCE_BOUNDARY,
     applies: (f) => block(f) && f.cfg.sourceBoundaryCheck,
     fails: (f) => page(f.gaddr) + f.len > 4096,

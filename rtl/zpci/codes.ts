@@ -127,6 +127,6 @@ export const CheckRow = {
   MIO_UNSUPPORTED: 0x10,
   /** Our choice: MIO address outside every BAR window of the function. */
   MIO_NO_FUNCTION: 0x11,
-  /** Our choice: PCISTB source block crosses a 4 KiB boundary in guest storage. */
+  /** Option (FunctionConfig.sourceBoundaryCheck, off by default): PCISTB source block crosses 4 KiB in guest storage. */
   STB_SOURCE_BOUNDARY: 0x12,
 } as const;

@@ -203,7 +203,7 @@ export class PciFunctionUnit extends Component {
       const gaddr = this.gaddrQ.value;
       // Row 13: source doubleword alignment (strict functions only).
       if (strict && (gaddr & 7n) !== 0n) return reject(CheckRow.STB_SOURCE_ALIGN, 0, 0, Pic.SPECIFICATION);
-      // Our choice: source crossing 4 KiB in guest storage → specification.
+      // Row 0x12, an option (off by default: Linux and QEMU have no such check): source crossing 4 KiB → specification.
       if (config.sourceBoundaryCheck && Number(gaddr & 0xfffn) + len > BOUNDARY) {
         return reject(CheckRow.STB_SOURCE_BOUNDARY, 0, 0, Pic.SPECIFICATION);
       }

@@ -19,7 +19,8 @@ const CONFIGS: Record<string, FunctionConfig> = {
   strict: genericFunctionConfig(),
   strictMio: genericFunctionConfig({ mioCapable: true, maxstbl: 256, configSize: 256 }),
   ism: ismFunctionConfig(),
-  ismSmall: ismFunctionConfig({ maxstbl: 1000, sourceBoundaryCheck: false, barSizes: [1n << 15n, 0n, 1n << 13n, 0n, 1000n, 0n] }),
+  // The strict source-page rule is an option (check row 0x12); one configuration keeps it covered.
+  ismSmall: ismFunctionConfig({ maxstbl: 1000, sourceBoundaryCheck: true, barSizes: [1n << 15n, 0n, 1n << 13n, 0n, 1000n, 0n] }),
 };
 
 type FhChoice = 'current' | 'noEnable' | 'stale' | 'random';
