@@ -139,16 +139,84 @@ export class IsmDriver {
     return r.fields;
   }
 
-  /** Probe (ism_dev_init order): SBA, IEQ, QUERY_INFO, READ_GID; then interrupts flow. */
+  /**
+   * Probe, in the order of ism_dev_init / ism_probe (drivers/s390/net/ism_drv.c): the IRQ is
+   * requested first, so an event the device posts right after REG_IEQ already finds its
+   * handler; then REG_SBA, REG_IEQ (consumer index -1), QUERY_INFO, READ_GID. Errors unwind as
+   * Linux does: query_info always returns 0, so a failed QUERY_INFO is only logged; a failed
+   * REG_IEQ unregisters the SBA; a failed READ_GID runs the whole teardown (UNREG_IEQ, UNREG_SBA);
+   * the IRQ is freed on every failure. A retried probe therefore starts from a clean device.
+   */
   async probe(): Promise<void> {
-    this.sba = this.access.allocateDma(Sba.SIZE);
-    await this.commandOk('REG_SBA', { sba: BigInt(this.sba) });
-    this.ieq = this.access.allocateDma(4096);
-    this.ieqIndex = -1;
-    await this.commandOk('REG_IEQ', { ieq: BigInt(this.ieq), len: BigInt(ISM_IEQ_LENGTH) });
-    this.queryInfo = await this.commandOk('QUERY_INFO');
-    this.gid = (await this.commandOk('READ_GID')).gid;
     this.irqSubscription = this.access.interrupts$.subscribe((irq) => this.handleInterrupt(irq.cycle));
+    try {
+      await this.registerSba();
+      try {
+        await this.registerIeq();
+      } catch (e) {
+        await this.unregisterSba();
+        throw e;
+      }
+      const info = await this.command('QUERY_INFO');
+      this.queryInfo = info.ret === 0 ? info.fields : {};
+      try {
+        this.gid = (await this.commandOk('READ_GID')).gid;
+      } catch (e) {
+        await this.unregisterIeq();
+        await this.unregisterSba();
+        throw e;
+      }
+    } catch (e) {
+      this.freeIrq();
+      throw e;
+    }
+  }
+
+  /** register_sba: a zeroed page; freed again if the device refuses it. */
+  private async registerSba(): Promise<void> {
+    const page = this.access.allocateDma(Sba.SIZE);
+    const r = await this.command('REG_SBA', { sba: BigInt(page) });
+    if (r.ret !== 0) {
+      this.access.freeDma(page);
+      throw new LinuxError(Errno.EIO, `ISM REG_SBA returned 0x${r.ret.toString(16)}`);
+    }
+    this.sba = page;
+  }
+
+  /** register_ieq: a zeroed page, registered with length 512; the consumer index starts at -1. */
+  private async registerIeq(): Promise<void> {
+    const page = this.access.allocateDma(4096);
+    const r = await this.command('REG_IEQ', { ieq: BigInt(page), len: BigInt(ISM_IEQ_LENGTH) });
+    if (r.ret !== 0) {
+      this.access.freeDma(page);
+      throw new LinuxError(Errno.EIO, `ISM REG_IEQ returned 0x${r.ret.toString(16)}`);
+    }
+    this.ieq = page;
+    this.ieqIndex = -1;
+  }
+
+  /** unregister_sba: nothing registered → nothing to do; ISM_ERROR counts as success; the page is freed. */
+  private async unregisterSba(): Promise<void> {
+    if (await this.unregisterPage('UNREG_SBA', this.sba)) this.sba = -1;
+  }
+
+  /** unregister_ieq: as unregister_sba, for the event queue. */
+  private async unregisterIeq(): Promise<void> {
+    if (await this.unregisterPage('UNREG_IEQ', this.ieq)) this.ieq = -1;
+  }
+
+  /** True when `page` is no longer registered (and freed); another device error keeps it. */
+  private async unregisterPage(name: 'UNREG_SBA' | 'UNREG_IEQ', page: number): Promise<boolean> {
+    if (page < 0) return false;
+    const r = await this.command(name);
+    if (r.ret !== 0 && r.ret !== ISM_ERROR) return false;
+    this.access.freeDma(page);
+    return true;
+  }
+
+  private freeIrq(): void {
+    this.irqSubscription?.unsubscribe();
+    this.irqSubscription = null;
   }
 
   /** Teardown (ism_dev_exit): UNREG_IEQ, UNREG_SBA, stop interrupts, free the pages. */
@@ -158,13 +226,9 @@ export class IsmDriver {
     for (const dmb of [...this.dmbs.values()]) {
       await this.unregisterDmb(dmb).catch(() => this.forgetDmb(dmb));
     }
-    await this.command('UNREG_IEQ');
-    await this.command('UNREG_SBA');
-    this.irqSubscription?.unsubscribe();
-    this.irqSubscription = null;
-    if (this.ieq >= 0) this.access.freeDma(this.ieq);
-    if (this.sba >= 0) this.access.freeDma(this.sba);
-    this.ieq = this.sba = -1;
+    await this.unregisterIeq();
+    await this.unregisterSba();
+    this.freeIrq();
     this.signals.complete();
     this.events.complete();
   }
