@@ -67,8 +67,8 @@ export class FaultyAccess implements IsmDeviceAccess {
     return this.inner.loadCommand8(offset);
   }
 
-  storeMove(pciOffset: bigint, bytes: Uint8Array): Promise<number> {
-    return this.inner.storeMove(pciOffset, bytes);
+  storeMove(pciOffset: bigint, address: number, length: number): Promise<number> {
+    return this.inner.storeMove(pciOffset, address, length);
   }
 
   allocateDma(bytes: number): number {
