@@ -4,6 +4,7 @@ import { VcdWriter } from '../../rtl/hdl/vcd-writer.ts';
 import { isMio } from '../../rtl/zpci/codes.ts';
 import { ScratchMachine } from '../host/zpci-machine.ts';
 import { errnoName } from '../linux/errno.ts';
+import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
 import { regionOffset } from '../vfio/regions.ts';
 import { VfioDevice, VfioError } from '../vfio/vfio-device.ts';
@@ -278,6 +279,8 @@ export interface FuzzOptions {
   readonly commandsPerRun?: number;
   /** Test-only: a fault planted in the driver. */
   readonly plantedFault?: PlantedFault;
+  /** The driver under test (default: the process default, normally the TypeScript port). */
+  readonly firmware?: VfioIsmFirmwareFactory;
   /** Where a counterexample's waveform goes (default waves/). */
   readonly wavesDir?: string;
   readonly onRun?: (runsDone: number, counters: FuzzCounters) => void;
@@ -308,7 +311,7 @@ async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>
   const f: VfioFunctionModel = { maxstbl: c.maxstbl, barSizes: machine.hw.pfu.config.barSizes, cfgSize: machine.hw.pfu.config.configSize };
   let failure: unknown;
   sim.process('fuzz', async () => {
-    const dev = VfioDevice.open(machine.zdev, { plantedFault: options.plantedFault });
+    const dev = VfioDevice.open(machine.zdev, { plantedFault: options.plantedFault, firmware: options.firmware });
     try {
       await fc.asyncModelRun(() => ({ model: { f, bytes: new Map() }, real: { dev, machine, monitor, counters } }), cmds);
     } catch (e) {

@@ -14,6 +14,7 @@ import {
   regionPosition,
   type RegionInfo,
 } from './regions.ts';
+import { vfioPciConfigRwSingle, vfioPciCoreEnable } from './pci-core.ts';
 import { StoreBlockCache } from './store-block-cache.ts';
 import type { UserMemory } from './user-memory.ts';
 
@@ -72,7 +73,8 @@ export class IsmVfioPciDevice {
 
   /** open_device: vfio_pci_core_enable + finish_enable (the function gets enabled). */
   open(): number {
-    this.zdev.enable();
+    const ret = vfioPciCoreEnable(this.zdev);
+    if (ret < 0) return ret;
     this.opened = true;
     return 0;
   }
@@ -171,37 +173,17 @@ export class IsmVfioPciDevice {
   }
 
   /**
-   * Config space: the position is masked to 48 bits, then single accesses (vfio-pci core's
-   * vfio_pci_config_rw_single: aligned 4/2/1 bytes, -EFAULT beyond cfg_size) until done.
-   * The core's config virtualisation (permission bits, emulated BARs) is not modelled: reads
-   * and writes go to the function.
+   * Config space: the position is masked to 48 bits, then the core's single accesses
+   * (vfio_pci_config_rw_single) until done.
    */
   private async configRw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
-    const cfgSize = this.zdev.cfgSize;
-    const start = regionPosition(ppos.value);
-    if (start >= BigInt(cfgSize) || start + BigInt(count) > BigInt(cfgSize)) return -Errno.EFAULT;
-    let pos = Number(start);
+    let pos = regionPosition(ppos.value);
     let done = 0;
-    let left = count;
-    while (left > 0) {
-      const size = left >= 4 && pos % 4 === 0 ? 4 : left >= 2 && pos % 2 === 0 ? 2 : 1;
-      if (isWrite) {
-        const bytes = user.copyFrom(buf + done, size);
-        if (typeof bytes === 'number') return bytes;
-        let value = 0;
-        for (let i = 0; i < size; i++) value |= bytes[i] << (8 * i);
-        const rc = await this.zdev.insn.configStore(this.zdev.fh, pos, size as 1 | 2 | 4, value >>> 0);
-        if (rc !== 0) return -Errno.EIO;
-      } else {
-        const { rc, value } = await this.zdev.insn.configLoad(this.zdev.fh, pos, size as 1 | 2 | 4);
-        if (rc !== 0) return -Errno.EIO;
-        const bytes = new Uint8Array(size);
-        for (let i = 0; i < size; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
-        if (user.copyTo(buf + done, bytes) !== 0) return -Errno.EFAULT;
-      }
-      left -= size;
-      done += size;
-      pos += size;
+    while (done < count) {
+      const ret = await vfioPciConfigRwSingle(this.zdev, user, buf + done, count - done, pos, isWrite);
+      if (ret < 0) return ret;
+      done += ret;
+      pos += BigInt(ret);
     }
     ppos.value += BigInt(done);
     return done;

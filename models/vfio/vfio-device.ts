@@ -1,6 +1,7 @@
 import { Observable, Subject, filter, map, type Subscription } from 'rxjs';
 import { Errno, LinuxError } from '../linux/errno.ts';
 import type { ZpciDev } from '../linux/zpci-dev.ts';
+import type { VfioIsmFirmware, VfioIsmFirmwareFactory } from './firmware.ts';
 import { IsmVfioPciDevice, type IsmVfioOptions } from './ism-vfio-pci.ts';
 import { regionOffset, type RegionInfo } from './regions.ts';
 import { UserMemory } from './user-memory.ts';
@@ -8,6 +9,19 @@ import { UserMemory } from './user-memory.ts';
 /** An error a vfio call returned; carries the Linux errno. */
 export class VfioError extends LinuxError {
   override readonly name = 'VfioError';
+}
+
+const typescriptPort: VfioIsmFirmwareFactory = (zdev, options) => new IsmVfioPciDevice(zdev, options);
+let defaultFirmware: VfioIsmFirmwareFactory = typescriptPort;
+
+/**
+ * Makes `firmware` the driver of every device opened without an explicit one (the command
+ * line's `--driver`); `undefined` restores the TypeScript port. Returns the previous default.
+ */
+export function useDefaultFirmware(firmware: VfioIsmFirmwareFactory | undefined): VfioIsmFirmwareFactory {
+  const previous = defaultFirmware;
+  defaultFirmware = firmware ?? typescriptPort;
+  return previous;
 }
 
 /** One MSI delivered to the user program (the eventfd it registered fired). */
@@ -29,15 +43,19 @@ export class VfioDevice {
   private closed = false;
 
   private constructor(
-    readonly driver: IsmVfioPciDevice,
+    readonly driver: VfioIsmFirmware,
     user?: UserMemory,
   ) {
     this.user = user ?? new UserMemory();
   }
 
-  /** Bind the variant driver to the function and open the device (init + open_device). */
-  static open(zdev: ZpciDev, options: IsmVfioOptions & { user?: UserMemory } = {}): VfioDevice {
-    const driver = new IsmVfioPciDevice(zdev, options);
+  /**
+   * Bind the variant driver to the function and open the device (init + open_device). The
+   * driver is `options.firmware`, else the process default (`useDefaultFirmware`), else the
+   * TypeScript port.
+   */
+  static open(zdev: ZpciDev, options: IsmVfioOptions & { user?: UserMemory; firmware?: VfioIsmFirmwareFactory } = {}): VfioDevice {
+    const driver = (options.firmware ?? defaultFirmware)(zdev, options);
     const initRc = driver.init();
     if (initRc < 0) throw new VfioError(-initRc, 'vfio open: init');
     const openRc = driver.open();

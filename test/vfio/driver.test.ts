@@ -11,7 +11,7 @@ import {
   VFIO_REGION_INFO_FLAG_WRITE,
   regionOffset,
 } from '../../models/vfio/regions.ts';
-import type { IsmVfioOptions } from '../../models/vfio/ism-vfio-pci.ts';
+import type { IsmVfioOptions, IsmVfioPciDevice } from '../../models/vfio/ism-vfio-pci.ts';
 import { ZpciInstructions, createRequest } from '../../models/linux/zpci.ts';
 
 const BAR0 = regionOffset(0);
@@ -81,7 +81,8 @@ describe('vfio-ism lifecycle', () => {
   it('init creates the store-block cache (named by fid, maxstbl-sized page-aligned objects); release gives its pages back', async () => {
     await withDevice(
       async ({ machine, dev }) => {
-        const cache = dev.driver.storeBlockCache!;
+        const port = dev.driver as IsmVfioPciDevice; // the default firmware
+        const cache = port.storeBlockCache!;
         expect(cache.name).toBe(`ism_sb_fid_${machine.zdev.fid.toString(16).padStart(8, '0')}`);
         expect(cache.objectSize).toBe(8192); // 5000 bytes of maxstbl round up to whole pages
         const before = machine.pages.allocatedPages;
@@ -89,7 +90,7 @@ describe('vfio-ism lifecycle', () => {
         expect(machine.pages.allocatedPages).toBeGreaterThan(before);
         expect(cache.inUse).toBe(0); // the buffer went back to the cache after the PCISTB
         dev.close();
-        expect(dev.driver.storeBlockCache).toBeNull();
+        expect(port.storeBlockCache).toBeNull();
         expect(machine.pages.allocatedPages).toBe(before);
         expect(dev.driver.isOpen).toBe(false);
       },
