@@ -3,6 +3,9 @@ import type { Signal } from '../hdl/signal.ts';
 import type { Simulator } from '../hdl/simulator.ts';
 import type { IsmAdapter } from './adapter.ts';
 import { IsmEventCode, IsmEventType, IsmRc, IsmStatus, type MoveAddress } from './commands.ts';
+import type { IsmEvent } from './receive-side.ts';
+
+export type { DmaRegion } from './receive-side.ts';
 
 /** One registered DMB: only its owner's [address, address + length) is reachable by moves. */
 export interface DmbRecord {
@@ -26,13 +29,6 @@ export interface IsmNetworkOptions {
   readonly firstToken?: number;
 }
 
-/** A region of a VM's memory the device may write: a DMB, the SBA or the IEQ of that VM. */
-export interface DmaRegion {
-  readonly kind: 'dmb' | 'sba' | 'ieq';
-  readonly address: number;
-  readonly length: number;
-}
-
 export type MoveVerdict = { status: 0; dmb: DmbRecord } | { status: number; dmb?: undefined };
 
 /**
@@ -41,9 +37,13 @@ export type MoveVerdict = { status: 0; dmb: DmbRecord } | { status: number; dmb?
  * every DMA against the target's registered regions (a hardware assertion), so no VM can reach
  * memory not registered to it as a DMB (or, for the device's own writes, its SBA/IEQ).
  *
- * Scheduling: the network owns the single clocked process that steps every attached adapter in
- * VM-index order. Cross-VM effects inside one cycle therefore resolve by VM index, independent
- * of the kernel's process order (ARCHITECTURE.md: process order never changes results).
+ * Scheduling: the network owns the single clocked process of all attached adapters. Each edge
+ * runs every adapter's port side (reset, command, DevicePort: moves and commands act on the DMB
+ * table and deliver signals and events) in VM-index order, then every adapter's receive side,
+ * which handles what was delivered to it in this edge. Memory writes land in the commit phase
+ * (DmaPort), so no clocked process sees another's writes of the same edge; the DMB table and
+ * VLAN tables are shared tables updated in VM-index order. Results never depend on the kernel's
+ * process order (ARCHITECTURE.md).
  */
 export class IsmNetwork extends Component {
   readonly networkId: number;
@@ -61,10 +61,6 @@ export class IsmNetwork extends Component {
   private ownedCountsVersion = -1;
   private readonly ownedCounts = new Map<number, number>();
   private nextToken: number;
-  private issuedToken = 0;
-  private moves = 0;
-  private rejects = 0;
-  private events = 0;
 
   constructor(sim: Simulator, name = 'net', options: IsmNetworkOptions = {}) {
     super(sim, name);
@@ -76,15 +72,10 @@ export class IsmNetwork extends Component {
     this.moveCount = this.reg('moves', 32);
     this.moveRejects = this.reg('move_rejects', 32);
     this.eventCount = this.reg('events', 32);
+    const adapters = this.adapters;
     this.seq('tick', () => {
-      for (const a of this.adapters) a.step();
-      for (const a of this.adapters) a.mirror();
-      this.adapterCount.set(this.adapters.length);
-      this.dmbCount.set(this.dmbs.size);
-      this.lastToken.set(this.issuedToken);
-      this.moveCount.set(this.moves >>> 0);
-      this.moveRejects.set(this.rejects >>> 0);
-      this.eventCount.set(this.events >>> 0);
+      for (let i = 0; i < adapters.length; i++) adapters[i].stepPort();
+      for (let i = 0; i < adapters.length; i++) adapters[i].stepReceive();
     });
   }
 
@@ -97,6 +88,7 @@ export class IsmNetwork extends Component {
   attach(adapter: IsmAdapter): { index: number; gid: bigint } {
     const index = this.adapters.length;
     this.adapters.push(adapter);
+    this.adapterCount.set(Math.min(this.adapters.length, 255));
     return { index, gid: IsmNetwork.gidFor(this.networkId, index) };
   }
 
@@ -117,7 +109,7 @@ export class IsmNetwork extends Component {
     return [...this.dmbs.values()].filter((d) => d.owner === index);
   }
 
-  /** DMBs owned by `index`, counted without building a list (the adapters mirror it every cycle). */
+  /** DMBs owned by `index`, counted without building a list. */
   dmbCountOf(index: number): number {
     if (this.ownedCountsVersion !== this.dmbVersion) {
       this.ownedCounts.clear();
@@ -137,10 +129,10 @@ export class IsmNetwork extends Component {
     let n = this.nextToken;
     while (this.dmbs.has(BigInt(n) << 32n)) n = n >= 0xffff ? 1 : n + 1;
     this.nextToken = n >= 0xffff ? 1 : n + 1;
-    this.issuedToken = n;
+    this.lastToken.set(n);
     const token = BigInt(n) << 32n;
     this.dmbs.set(token, { ...d, token, owner: owner.index });
-    this.dmbVersion++;
+    this.tableChanged(owner);
     return { rc: IsmRc.OK, token };
   }
 
@@ -149,7 +141,7 @@ export class IsmNetwork extends Component {
     const d = this.dmbs.get(token);
     if (!d || d.owner !== owner.index) return IsmRc.UNKNOWN_TOKEN;
     this.dmbs.delete(token);
-    this.dmbVersion++;
+    this.tableChanged(owner);
     if (notifyWriter) {
       const writer = this.byGid(d.rgid);
       if (writer) {
@@ -157,6 +149,16 @@ export class IsmNetwork extends Component {
       }
     }
     return IsmRc.OK;
+  }
+
+  private tableChanged(owner: IsmAdapter): void {
+    this.dmbVersion++;
+    this.dmbCount.set(this.dmbs.size);
+    owner.dmbsChanged();
+  }
+
+  private static bump(counter: Signal<number>): void {
+    counter.set((counter.next + 1) >>> 0);
   }
 
   /** Function-level reset of `owner`: every DMB it owns goes, in token order. */
@@ -170,7 +172,7 @@ export class IsmNetwork extends Component {
   /** Validation at the block header (before any beat): token, writer GID, VLAN, DMBE index, bounds. */
   validateMove(writer: IsmAdapter, a: MoveAddress, length: number): MoveVerdict {
     const verdict = this.judge(writer, a, length);
-    if (verdict.status !== 0) this.rejects++;
+    if (verdict.status !== 0) IsmNetwork.bump(this.moveRejects);
     return verdict;
   }
 
@@ -190,35 +192,36 @@ export class IsmNetwork extends Component {
    * the owner's memory and, with sf, the owner's SBA update and MSI.
    */
   commitMove(writer: IsmAdapter, dmb: DmbRecord, a: MoveAddress, bytes: Uint8Array): number {
+    void writer;
     if (this.dmbs.get(dmb.token) !== dmb) {
-      this.rejects++;
+      IsmNetwork.bump(this.moveRejects);
       return IsmStatus.MOVE_TARGET_NOT_READY;
     }
     const owner = this.adapters[dmb.owner];
     this.dma(owner, dmb.address + a.offset, bytes);
-    if (a.sf) owner.signalDmb(dmb.sbaIdx, a.idx);
-    this.moves++;
-    void writer;
+    if (a.sf) owner.rx.deliverSignal(dmb.sbaIdx, a.idx);
+    IsmNetwork.bump(this.moveCount);
     return 0;
   }
 
-  /** Deliver an IEQ event to `target` (time stamped by the target). */
-  postEvent(target: IsmAdapter, e: { type: number; code: number; tok: bigint; info: bigint }, trigger: boolean): void {
-    this.events++;
-    target.postEvent(e, trigger);
+  /** Deliver an IEQ event to `target` (written and time stamped by its receive side in this edge). */
+  postEvent(target: IsmAdapter, e: IsmEvent, trigger: boolean): void {
+    IsmNetwork.bump(this.eventCount);
+    target.rx.deliverEvent(e, trigger);
   }
 
   /**
    * The only way device data reaches a VM's memory. Asserts that the write lies inside one region
-   * registered to that VM (a DMB it owns, its SBA or its IEQ).
+   * registered to that VM (a DMB it owns, its SBA or its IEQ); the write lands in the commit phase
+   * of this edge (`or`: the bytes are ORed into memory).
    */
-  dma(target: IsmAdapter, address: number, bytes: Uint8Array): void {
+  dma(target: IsmAdapter, address: number, bytes: Uint8Array, or = false): void {
     const end = address + bytes.length;
     const inside = target.dmaRegions().some((r) => address >= r.address && end <= r.address + r.length);
     this.check(
       inside,
       `DMA [0x${address.toString(16)}, +${bytes.length}) into ${target.path} lies outside every DMB/SBA/IEQ registered to it`,
     );
-    target.memory.write(address, bytes);
+    target.dmaPort.write(address, bytes, or);
   }
 }

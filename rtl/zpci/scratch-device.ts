@@ -1,7 +1,8 @@
 import { Component } from '../hdl/component.ts';
-import type { Signal } from '../hdl/signal.ts';
 import type { Simulator } from '../hdl/simulator.ts';
+import { bigEndianToBytes, bytesToBigEndian } from '../bytes.ts';
 import { DeviceStatus, type DevicePort } from './device-port.ts';
+import { DevicePortTarget, type AccessVerdict, type DevicePortTargetLogic, type TargetVerdict } from './device-port-target.ts';
 import { PCIAS_CONFIG } from './codes.ts';
 
 export interface ScratchDeviceOptions {
@@ -41,7 +42,7 @@ const PAGE = 4096;
  * device ID little-endian at 0 and 2, otherwise RAM), configurable latencies and back-pressure,
  * and knobs to answer BUSY or ERROR to the next accesses. Used by the zPCI tests and benches.
  */
-export class ScratchDevice extends Component {
+export class ScratchDevice extends Component implements DevicePortTargetLogic {
   readonly opts: Required<ScratchDeviceOptions>;
   /** Answer BUSY to the next N accesses or block headers. */
   busyNext = 0;
@@ -52,21 +53,11 @@ export class ScratchDevice extends Component {
   readonly writes: DeviceWrite[] = [];
   /** Device-side writes performed, logged or not. */
   writeCount = 0;
-  /** Counters for summaries. */
-  readonly counts = { loads: 0, stores: 0, blocks: 0, beats: 0, stallCycles: 0, busy: 0, errors: 0, resets: 0 };
-  readonly beatReadyIndex: Signal<number>;
+  /** The DevicePort handshakes (scope `<name>.port`). */
+  readonly target: DevicePortTarget;
+  private readonly tally = { loads: 0, stores: 0, blocks: 0, busy: 0, errors: 0, resets: 0 };
   private readonly bars: Map<number, Uint8Array>[];
   private readonly config: Uint8Array;
-  private accCnt = 0;
-  private hdrCnt = 0;
-  private doneCnt = 0;
-  private inBlock = false;
-  private blkBase = 0n;
-  private blkOffset = 0n;
-  private blkLen = 0;
-  private blkSpace = 0;
-  private beatIndex = 0;
-  private readonly blkBytes = new Uint8Array(8192);
 
   constructor(sim: Simulator, name: string, parent: Component | undefined, readonly port: DevicePort, options: ScratchDeviceOptions) {
     super(sim, name, parent);
@@ -85,18 +76,25 @@ export class ScratchDevice extends Component {
     for (const k of ['loadLatency', 'storeLatency', 'headerLatency', 'doneLatency'] as const) {
       if (!Number.isInteger(this.opts[k]) || this.opts[k] < 1) throw new RangeError(`${k} must be >= 1`);
     }
-    if (this.opts.readyPattern.length === 0 || !this.opts.readyPattern.includes(true)) throw new RangeError('readyPattern needs a true');
     this.bars = this.opts.barSizes.map(() => new Map());
     this.config = new Uint8Array(this.opts.configSize);
     this.initConfig();
-    this.beatReadyIndex = this.reg('beat_ready_idx', 16);
-    const p = port;
-    const pattern = this.opts.readyPattern;
-    const alwaysReady = pattern.every((x) => x);
-    if (alwaysReady) p.beatReady.set(1);
-    else this.comb('ready', [this.beatReadyIndex], () => p.beatReady.set(pattern[this.beatReadyIndex.value % pattern.length] ? 1 : 0));
+    this.target = new DevicePortTarget(sim, 'port', this, port, this, { readyPattern: this.opts.readyPattern });
+    this.seq('device', () => {
+      if (port.reset.value) {
+        this.tally.resets++;
+        for (const m of this.bars) m.clear();
+        this.initConfig();
+        this.target.reset();
+        return;
+      }
+      this.target.step();
+    });
+  }
 
-    this.seq('device', () => this.clock());
+  /** Counters for summaries. */
+  get counts(): { loads: number; stores: number; blocks: number; beats: number; stallCycles: number; busy: number; errors: number; resets: number } {
+    return { ...this.tally, beats: this.target.beatsTaken, stallCycles: this.target.stallCycles };
   }
 
   private initConfig(): void {
@@ -108,140 +106,56 @@ export class ScratchDevice extends Component {
   }
 
   /** Decide BUSY / ERROR / OK for a new access or header, consuming the knobs. */
-  private verdict(): number {
+  private verdict(): TargetVerdict {
     if (this.busyNext > 0) {
       this.busyNext--;
-      this.counts.busy++;
-      return DeviceStatus.BUSY;
+      this.tally.busy++;
+      return { status: DeviceStatus.BUSY, code: 0 };
     }
     if (this.errorNext > 0) {
       this.errorNext--;
-      this.counts.errors++;
-      return DeviceStatus.ERROR;
+      this.tally.errors++;
+      return { status: DeviceStatus.ERROR, code: this.errorCode };
     }
-    return DeviceStatus.OK;
+    return { status: DeviceStatus.OK, code: 0 };
   }
 
-  private clock(): void {
-    const p = this.port;
-    if (p.reset.value) {
-      this.counts.resets++;
-      for (const m of this.bars) m.clear();
-      this.initConfig();
-      this.accCnt = this.hdrCnt = this.doneCnt = 0;
-      this.inBlock = false;
-      this.beatIndex = 0;
-    }
-    // Pulses last one cycle.
-    if (p.accDone.value) p.accDone.set(0);
-    if (p.blkAccept.value) p.blkAccept.set(0);
-    if (p.doneValid.value) p.doneValid.set(0);
+  // ------------------------------------------------------------ DevicePortTargetLogic
 
-    // Single accesses.
-    if (this.accCnt > 0) {
-      if (--this.accCnt === 0) this.finishAccess();
-    } else if (p.accValid.value && !p.accDone.value) {
-      this.accCnt = p.accWrite.value ? this.opts.storeLatency : this.opts.loadLatency;
-      if (--this.accCnt === 0) this.finishAccess();
-    }
-
-    // Block header.
-    if (this.hdrCnt > 0) {
-      if (--this.hdrCnt === 0) this.finishHeader();
-    } else if (p.blkValid.value && !p.blkAccept.value && !this.inBlock) {
-      this.hdrCnt = this.opts.headerLatency;
-      if (--this.hdrCnt === 0) this.finishHeader();
-    }
-
-    // Completion.
-    if (this.doneCnt > 0 && --this.doneCnt === 0) {
-      p.doneValid.set(1);
-      p.doneStatus.set(DeviceStatus.OK);
-      p.doneCode.set(0);
-    }
-
-    // Beats.
-    if (this.inBlock && p.beatValid.value) {
-      this.beatReadyIndex.set((this.beatReadyIndex.value + 1) & 0xffff);
-      if (p.beatReady.value) {
-        this.takeBeat();
-      } else {
-        this.counts.stallCycles++;
-      }
-    }
+  accessLatency(write: boolean): number {
+    return write ? this.opts.storeLatency : this.opts.loadLatency;
   }
 
-  private finishAccess(): void {
-    const p = this.port;
+  access(write: boolean, space: number, offset: bigint, len: number, wdata: bigint): AccessVerdict {
     const v = this.verdict();
-    p.accDone.set(1);
-    p.accStatus.set(v);
-    p.accCode.set(v === DeviceStatus.ERROR ? this.errorCode : 0);
-    if (v !== DeviceStatus.OK) return;
-    const space = p.accSpace.value;
-    const off = p.accOffset.value;
-    const len = p.accLen.value;
-    if (p.accWrite.value) {
-      this.counts.stores++;
-      const bytes = new Uint8Array(len);
-      let d = p.accWdata.value;
-      for (let i = len - 1; i >= 0; i--) {
-        bytes[i] = Number(d & 0xffn);
-        d >>= 8n;
-      }
-      this.store(space, off, bytes);
-    } else {
-      this.counts.loads++;
-      const bytes = this.load(space, off, len);
-      let v2 = 0n;
-      for (const b of bytes) v2 = (v2 << 8n) | BigInt(b);
-      p.accRdata.set(v2);
+    if (v.status !== DeviceStatus.OK) return { ...v, rdata: 0n };
+    if (write) {
+      this.tally.stores++;
+      this.store(space, offset, bigEndianToBytes(wdata, len));
+      return { ...v, rdata: 0n };
     }
+    this.tally.loads++;
+    return { ...v, rdata: bytesToBigEndian(this.load(space, offset, len)) };
   }
 
-  private finishHeader(): void {
-    const p = this.port;
+  headerLatency(): number {
+    return this.opts.headerLatency;
+  }
+
+  header(): TargetVerdict {
     const v = this.verdict();
-    p.blkAccept.set(1);
-    p.blkStatus.set(v);
-    p.blkCode.set(v === DeviceStatus.ERROR ? this.errorCode : 0);
-    if (v !== DeviceStatus.OK) return;
-    this.counts.blocks++;
-    this.inBlock = true;
-    this.blkOffset = p.blkOffset.value;
-    this.blkBase = p.blkOffset.value & ~7n;
-    this.blkLen = p.blkLen.value;
-    this.beatReadyIndex.set(0);
-    this.blkSpace = p.blkSpace.value;
+    if (v.status === DeviceStatus.OK) this.tally.blocks++;
+    return v;
   }
 
-  private takeBeat(): void {
-    const p = this.port;
-    this.counts.beats++;
-    const be = p.beatBe.value;
-    const d = p.beatData.value;
-    const hi = Number(d >> 32n);
-    const lo = Number(d & 0xffff_ffffn);
-    // Beat k covers PCI offsets [base + 8k, +8); block byte i sits at PCI offset blkOffset + i.
-    const start = Number(this.blkBase - this.blkOffset); // -(offset mod 8)
-    const k = this.beatIndex++;
-    for (let j = 0; j < 8; j++) {
-      if ((be & (0x80 >>> j)) === 0) continue;
-      const byte = j < 4 ? (hi >>> (8 * (3 - j))) & 0xff : (lo >>> (8 * (7 - j))) & 0xff;
-      const at = start + 8 * k + j;
-      if (at >= 0 && at < this.blkLen) this.blkBytes[at] = byte;
-    }
-    if (p.beatLast.value) {
-      this.beatIndex = 0;
-      this.inBlock = false;
-      this.store(this.blkSpace, this.blkOffset, this.blkBytes.slice(0, this.blkLen));
-      this.doneCnt = this.opts.doneLatency;
-      if (--this.doneCnt === 0) {
-        p.doneValid.set(1);
-        p.doneStatus.set(DeviceStatus.OK);
-        p.doneCode.set(0);
-      }
-    }
+  /** doneLatency counts the edge that takes the last beat. */
+  doneDelay(): number {
+    return this.opts.doneLatency - 1;
+  }
+
+  blockDone(space: number, offset: bigint, bytes: Uint8Array): TargetVerdict {
+    this.store(space, offset, bytes.slice());
+    return { status: DeviceStatus.OK, code: 0 };
   }
 
   // ------------------------------------------------------------ storage

@@ -5,6 +5,7 @@ import type { HostMemory } from '../host-memory.ts';
 import type { ZpciTiming } from '../timing.ts';
 import { DeviceStatus, type DevicePort } from './device-port.ts';
 import { BOUNDARY } from './codes.ts';
+import { joinHalves, newLaneWord, packLanes, splitHalves, unpackLanes } from './byte-lanes.ts';
 
 /**
  * The storage side of the store-block engine: a fetch port into guest storage. A request
@@ -39,14 +40,13 @@ export class StorageFetchPort extends Component {
     this.addr = this.wideReg('addr', 64);
     this.ndw = this.reg('ndw', 11);
 
+    const word = newLaneWord();
     const emit = (base: bigint, i: number, n: number): void => {
       const a = Number(base) + 8 * i;
       this.check(memory.contains(a, 8), `doubleword fetch at 0x${a.toString(16)} outside guest storage`, [this.addr, this.idx]);
-      const b = memory.read(a, 8);
-      const hi = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
-      const lo = ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0;
+      packLanes(memory.read(a, 8), 0, 0, 8, word);
       this.rspValid.set(1);
-      this.rspData.set((BigInt(hi) << 32n) | BigInt(lo));
+      this.rspData.set(joinHalves(word));
       if (i + 1 < n) {
         this.busy.set(1);
         this.idx.set(i + 1);
@@ -155,26 +155,13 @@ export class StoreBlockEngine extends Component {
     const mem = this.mem;
     const maxstbl = opts.maxstbl;
 
+    const beatWord = newLaneWord();
     const present = (k: number): void => {
-      const off8 = Number(this.offQ.value & 7n);
-      const src8 = Number(this.gaddrQ.value & 7n);
-      const len = this.lenQ.value;
-      let hi = 0;
-      let lo = 0;
-      let be = 0;
-      for (let j = 0; j < 8; j++) {
-        const p = 8 * k + j - off8;
-        let byte = 0;
-        if (p >= 0 && p < len) {
-          byte = this.buffer[src8 + p];
-          be |= 0x80 >>> j;
-        }
-        if (j < 4) hi = (hi << 8) | byte;
-        else lo = (lo << 8) | byte;
-      }
+      // Lane j of beat k carries block byte 8k + j - offset mod 8, fetched at gaddr mod 8 + that.
+      packLanes(this.buffer, Number(this.gaddrQ.value & 7n), 8 * k - Number(this.offQ.value & 7n), this.lenQ.value, beatWord);
       dev.beatValid.set(1);
-      dev.beatData.set((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
-      dev.beatBe.set(be);
+      dev.beatData.set(joinHalves(beatWord));
+      dev.beatBe.set(beatWord.be);
       dev.beatLast.set(k + 1 === this.nBeats.value ? 1 : 0);
       this.beat.set(k);
     };
@@ -228,18 +215,8 @@ export class StoreBlockEngine extends Component {
         if (mem.reqValid.value) mem.reqValid.set(0);
         if (mem.rspValid.value === 0) return;
         const i = this.fetched.value;
-        const d = mem.rspData.value;
-        const hi = Number(d >> 32n);
-        const lo = Number(d & 0xffff_ffffn);
-        const b = this.buffer;
-        b[8 * i] = hi >>> 24;
-        b[8 * i + 1] = (hi >>> 16) & 0xff;
-        b[8 * i + 2] = (hi >>> 8) & 0xff;
-        b[8 * i + 3] = hi & 0xff;
-        b[8 * i + 4] = lo >>> 24;
-        b[8 * i + 5] = (lo >>> 16) & 0xff;
-        b[8 * i + 6] = (lo >>> 8) & 0xff;
-        b[8 * i + 7] = lo & 0xff;
+        splitHalves(mem.rspData.value, beatWord);
+        unpackLanes(beatWord.hi, beatWord.lo, 0xff, this.buffer, 8 * i, 8 * (i + 1));
         this.fetched.set(i + 1);
         if (i + 1 === this.nFetch.value) {
           present(0);

@@ -19,7 +19,7 @@ describe('bench probe (the default bench)', () => {
     const summary = await findBench('probe')!.run({ vcdPath, seed: 1, vms: 1 });
     expect(summary.notes.join('\n')).toMatch(/vendor 0x1014 device 0x04ed/);
     const doc = parseVcd(readFileSync(vcdPath, 'utf8'));
-    const codes = valuesOf(doc, 'top.vm0.ism.cmd_code').filter((v) => v !== 0n);
+    const codes = valuesOf(doc, 'top.vm0.ism.cmd.code').filter((v) => v !== 0n);
     // The adapter latches each command's code when it executes; the teardown follows the probe.
     expect(codes.slice(0, 4)).toEqual([0x01n, 0x02n, 0x08n, 0x03n]);
     expect(codes.slice(4)).toEqual([0x12n, 0x11n]);

@@ -1,0 +1,69 @@
+/**
+ * Byte lanes of a 64-bit PCI doubleword (DevicePort beats, storage fetch data). Lane j holds the
+ * byte at the j-th lowest address: lane 0 is data bits 63..56 and byte-enable bit 0x80. Work is
+ * done on two 32-bit halves, so the only bigint operations are the split and the join.
+ */
+
+/** A doubleword as two 32-bit halves and its byte enables; reused by its owner, never allocated per beat. */
+export interface LaneWord {
+  hi: number;
+  lo: number;
+  be: number;
+}
+
+export function newLaneWord(): LaneWord {
+  return { hi: 0, lo: 0, be: 0 };
+}
+
+/** The 64-bit value of `w` (for a 64-bit signal). */
+export function joinHalves(w: LaneWord): bigint {
+  return (BigInt(w.hi >>> 0) << 32n) | BigInt(w.lo >>> 0);
+}
+
+/** Split a 64-bit value into `w.hi` / `w.lo` (byte enables untouched). */
+export function splitHalves(value: bigint, w: LaneWord): void {
+  w.hi = Number(value >> 32n);
+  w.lo = Number(BigInt.asUintN(32, value));
+}
+
+function laneByte(hi: number, lo: number, lane: number): number {
+  return lane < 4 ? (hi >>> (24 - 8 * lane)) & 0xff : (lo >>> (56 - 8 * lane)) & 0xff;
+}
+
+/**
+ * Pack the doubleword whose lane j carries block byte `base + j`: lanes with 0 ≤ base + j < len
+ * take `src[srcOffset + base + j]` and are enabled; the others are zero and disabled.
+ */
+export function packLanes(src: Uint8Array, srcOffset: number, base: number, len: number, w: LaneWord): void {
+  let hi = 0;
+  let lo = 0;
+  let be = 0;
+  for (let j = 0; j < 8; j++) {
+    const p = base + j;
+    let byte = 0;
+    if (p >= 0 && p < len) {
+      byte = src[srcOffset + p];
+      be |= 0x80 >>> j;
+    }
+    if (j < 4) hi = (hi << 8) | byte;
+    else lo = (lo << 8) | byte;
+  }
+  w.hi = hi >>> 0;
+  w.lo = lo >>> 0;
+  w.be = be;
+}
+
+/**
+ * Unpack the enabled lanes of (hi, lo, be) into `dst`: lane j is block byte `base + j`; bytes
+ * outside [0, len) are not stored. Returns the number of enabled lanes.
+ */
+export function unpackLanes(hi: number, lo: number, be: number, dst: Uint8Array, base: number, len: number): number {
+  let n = 0;
+  for (let j = 0; j < 8; j++) {
+    if ((be & (0x80 >>> j)) === 0) continue;
+    n++;
+    const p = base + j;
+    if (p >= 0 && p < len) dst[p] = laneByte(hi, lo, j);
+  }
+  return n;
+}
