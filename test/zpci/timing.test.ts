@@ -155,6 +155,52 @@ describe('PCISTB with back-pressure and refused headers', () => {
     });
   }
 
+  // rtl/TIMING.md once said the last beat moves in V+2+A+M+F+B+S; the model (and an independent
+  // check of the formula) take it in V+1+A+M+F+B+S, the cycle before the edge that consumes it.
+  for (const pattern of [[true], [true, false]]) {
+    it(`timeline (ready ${pattern.map((x) => (x ? 1 : 0)).join('')}): first beat in V+2+A+M+F, last beat moves in V+1+A+M+F+B+S`, async () => {
+      const timing = DEFAULT_TIMING.zpci;
+      const [A, D] = [2, 3];
+      await withRig(
+        ismFunctionConfig(),
+        async ({ cpu, vm, sim }) => {
+          const fh = vm.pfu.enable();
+          await sim.tick();
+          const port = vm.devPort;
+          for (const b of [
+            { n: 100, offset: 0x13n, gaddr: 0x201n },
+            { n: 4096, offset: 0x1000n, gaddr: 0x2000n },
+          ]) {
+            let firstBeat = -1;
+            let lastBeatMoves = -1;
+            let rsp = -1;
+            let stalls = 0;
+            const watcher = sim.process('watch', async () => {
+              for (;;) {
+                await sim.tick();
+                if (port.beatValid.value && firstBeat < 0) firstBeat = sim.cycle;
+                if (port.beatValid.value && !port.beatReady.value) stalls++;
+                if (port.beatValid.value && port.beatReady.value && port.beatLast.value) lastBeatMoves = sim.cycle;
+                if (vm.cpuPort.rspValid.value) {
+                  rsp = sim.cycle;
+                  return;
+                }
+              }
+            });
+            expect((await cpu.pcistb(fh, 0, b.offset, b.gaddr, b.n)).cc).toBe(0);
+            await sim.until(() => watcher.done);
+            const v = rsp - cpu.lastCycles + 1 + timing.checkCycles;
+            const [M, F, B] = [timing.memoryLatency, fetchDoublewords(b.n, b.gaddr), beatCount(b.n, b.offset)];
+            expect(firstBeat - v).toBe(2 + A + M + F);
+            expect(lastBeatMoves - v).toBe(1 + A + M + F + B + stalls);
+            expect(rsp - v).toBe(3 + A + M + F + B + stalls + D);
+          }
+        },
+        { scratch: { readyPattern: pattern } },
+      );
+    });
+  }
+
   it('a header answered BUSY or ERROR: nothing fetched, 4 + checkCycles + headerLatency', async () => {
     for (const headerLatency of [1, 5]) {
       await withRig(
