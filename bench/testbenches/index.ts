@@ -10,6 +10,7 @@ import { blockdevBench } from './blockdev.ts';
 import { probe } from './probe.ts';
 import { daemonBench } from './daemon.ts';
 import { vfioDmbWrite } from './vfio-dmb-write.ts';
+import { smcdBench } from './smcd.ts';
 
 /** Every runnable testbench, by name. Add one line per bench. */
 export const TESTBENCHES: readonly Testbench[] = [
@@ -24,6 +25,7 @@ export const TESTBENCHES: readonly Testbench[] = [
   daemonBench,
   probe,
   vfioDmbWrite,
+  smcdBench,
 ];
 
 /** The bench `ism-sim run` runs when none is named. */
