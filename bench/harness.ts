@@ -1,10 +1,13 @@
 import { statSync } from 'node:fs';
 import { Simulator, VcdWriter, type SimulatorOptions } from '../rtl/hdl/index.ts';
+import { PendingWaveform, type WaveFormat } from './waveform-file.ts';
 
 /** What every testbench accepts from the command line. */
 export interface BenchOptions {
-  /** Where to write the waveform; undefined = no VCD. */
+  /** Where to write the waveform; undefined = none. The file is replaced only by a run that started. */
   vcdPath?: string;
+  /** Format of the waveform file (default vcd; fst streams through GTKWave's vcd2fst). */
+  waveFormat?: WaveFormat;
   seed: number;
   vms: number;
   maxstbl?: number;
@@ -17,15 +20,36 @@ export interface BenchOptions {
 /** Counts of instructions by kind and outcome, e.g. { PCISTB: { 'cc0': 12, 'cc2': 3 } }. */
 export type InstructionStats = Record<string, Record<string, number>>;
 
+/** The configuration a run used, as the summary states it. */
+export interface BenchConfig {
+  readonly vms: number;
+  /** Absent when the bench draws nothing at random. */
+  readonly seed?: number;
+  /** Absent when the bench has no setting for it. */
+  readonly maxstbl?: number;
+}
+
 export interface BenchSummary {
   readonly bench: string;
+  readonly config?: BenchConfig;
   readonly cycles: number;
   readonly wallMs: number;
   readonly vcdPath?: string;
   readonly vcdBytes?: number;
+  readonly waveFormat?: WaveFormat;
   readonly instructions: InstructionStats;
   /** Bench-specific result lines, printed under the summary. */
   readonly notes: string[];
+  /** Why the run failed (a bench check, an assertion, a timeout); absent when it passed. */
+  readonly failure?: string;
+}
+
+/** A run that failed after it started: the error and the summary up to the failure (waveform kept). */
+export class BenchFailure extends Error {
+  constructor(readonly summary: BenchSummary, override readonly cause: unknown) {
+    super(summary.failure);
+    this.name = 'BenchFailure';
+  }
 }
 
 /** How many VMs a bench can elaborate (`--vms`); a bench without VMs takes the default of one. */
@@ -37,11 +61,25 @@ export interface VmRange {
 
 export const SINGLE_VM: VmRange = { min: 1, max: 1, default: 1 };
 
+/** The `--maxstbl` values a bench works with, and what it uses without the option. */
+export interface MaxstblRange {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
+/** ISM functions (maxstbl 4096 by default) driven by the in-kernel driver, which always moves 4 KiB. */
+export const KERNEL_DRIVER_MAXSTBL: MaxstblRange = { min: 4096, max: 8191, default: 4096 };
+
 export interface Testbench {
   readonly name: string;
   readonly description: string;
   /** VM counts the bench supports; default SINGLE_VM. */
   readonly vms?: VmRange;
+  /** `--maxstbl` values the bench works with; absent: its functions have a fixed one (the option is refused). */
+  readonly maxstbl?: MaxstblRange;
+  /** Whether `--seed` changes anything (the bench draws data or choices at random); if not it is refused. */
+  readonly seeded?: boolean;
   run(options: BenchOptions): Promise<BenchSummary>;
 }
 
@@ -88,15 +126,37 @@ export async function runBench(
     });
     sim.onDispose(() => sub.unsubscribe());
   }
+  let error: unknown;
+  let failed = false;
   try {
     await body(ctx);
+  } catch (e) {
+    failed = true;
+    error = e;
   } finally {
     sim.dispose();
   }
+  const waveform = pendingWaveforms.get(sim);
+  // A run that wrote its header keeps its waveform, failed or not: that is what one debugs with.
+  const written = waveform ? await waveform.commit() : false;
   const wallMs = performance.now() - started;
-  const vcdBytes = options.vcdPath ? statSync(options.vcdPath).size : undefined;
-  return { bench: name, cycles: sim.cycle, wallMs, vcdPath: options.vcdPath, vcdBytes, instructions, notes };
+  const summary: BenchSummary = {
+    bench: name,
+    cycles: sim.cycle,
+    wallMs,
+    vcdPath: written ? options.vcdPath : undefined,
+    vcdBytes: written ? statSync(options.vcdPath!).size : undefined,
+    waveFormat: written ? (options.waveFormat ?? 'vcd') : undefined,
+    instructions,
+    notes,
+    ...(failed ? { failure: error instanceof Error ? error.message : String(error) } : {}),
+  };
+  if (failed) throw new BenchFailure(summary, error);
+  return summary;
 }
+
+/** The waveform each running simulation writes, put in place when its run ends. */
+const pendingWaveforms = new WeakMap<Simulator, PendingWaveform>();
 
 /** What a long bench traces when the user chose no `--scope`. */
 export interface TraceDefaults {
@@ -114,5 +174,7 @@ export function traceIfAsked(sim: Simulator, options: BenchOptions, comment: str
   const chosen = options.scopes && options.scopes.length > 0;
   const scopes = chosen ? options.scopes : defaults.scopes;
   const clock = chosen ? true : (defaults.clock ?? true);
-  VcdWriter.toFile(sim, options.vcdPath, { scopes, clock, comment: scopes ? `${comment} (scopes: ${scopes.join(' ')})` : comment });
+  const file = new PendingWaveform(options.vcdPath, options.waveFormat ?? 'vcd');
+  pendingWaveforms.set(sim, file);
+  sim.addTracer(new VcdWriter(file, { scopes, clock, comment: scopes ? `${comment} (scopes: ${scopes.join(' ')})` : comment }));
 }

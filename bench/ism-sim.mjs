@@ -8,8 +8,11 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 register();
-const { buildCli } = await import('./cli.ts');
-await buildCli().parseAsync(process.argv).catch((e) => {
-  console.error(`ism-sim: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-});
+const { buildCli, exitFor } = await import('./cli.ts');
+await buildCli()
+  .parseAsync(process.argv)
+  .catch((e) => {
+    const { code, message } = exitFor(e);
+    if (message) console.error(message);
+    process.exitCode = code;
+  });

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: performance figures of the kernel (and, as they exist, of the device path).
- * Prints a table and writes bench/RESULTS.md with the machine and Node version.
+ * Prints a table; with `--record` (npm run bench -- --record) also writes bench/RESULTS.md with the
+ * machine and Node version.
  */
 import { cpus, totalmem } from 'node:os';
-import { readFileSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import { readFileSync, statSync, rmSync } from 'node:fs';
+import { RESULTS_FILE, recordResults } from './perf/results-file.ts';
 import { Simulator, VcdWriter, CountingSink } from '../rtl/hdl/index.ts';
 import { AdderTree, plainAdderTree } from './perf/adder-tree.ts';
 import { PERF_SECTIONS } from './perf/sections.ts';
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const table = ['| figure | value | unit |', '|---|---:|---|', ...rows.map((r) => `| ${r.name} | ${fmt(r.value)} | ${r.unit} |`)];
   const previous = (() => {
     try {
-      return readFileSync('bench/RESULTS.md', 'utf8');
+      return readFileSync(RESULTS_FILE, 'utf8');
     } catch {
       return '';
     }
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
   const out = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench` (bench/perf.ts). Simulated cycles per second, operations per second,',
+    'Written by `npm run bench -- --record` (bench/perf.ts). Simulated cycles per second, operations per second,',
     'bytes of VCD and peak memory. Figures vary a few percent from run to run.',
     '',
     `Latest run: ${new Date().toISOString().slice(0, 10)} on ${machine}, ${CYCLES.toLocaleString('en-US')} measured cycles per kernel run.`,
@@ -106,8 +108,7 @@ async function main(): Promise<void> {
     `- ${new Date().toISOString().slice(0, 10)}: kernel ${fmt(CYCLES / off.seconds)} cycles/s untraced, overhead ${ratio.toFixed(2)}× vs plain loop (${machine})`,
     '',
   ];
-  writeFileSync('bench/RESULTS.md', out.join('\n'));
-  console.log('\nwritten to bench/RESULTS.md');
+  recordResults(process.argv, out.join('\n'));
 }
 
 await main();

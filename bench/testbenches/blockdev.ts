@@ -2,7 +2,7 @@ import { IsmMachine } from '../../models/host/machine.ts';
 import { FileImage } from '../../models/ism/block-device.ts';
 import { blockSession } from '../../models/ism/session.ts';
 import { DEFAULT_CLOCK_PERIOD_PS } from '../../rtl/timing.ts';
-import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
+import { KERNEL_DRIVER_MAXSTBL, runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 /** ISM_BLOCKDEV_BYTES overrides the transfer size; ISM_BLOCKDEV_IMAGE serves a file instead of RAM. */
 const BYTES = Number(process.env.ISM_BLOCKDEV_BYTES ?? 2 * 1024 * 1024);
@@ -17,6 +17,8 @@ export const blockdevBench: Testbench = {
   name: 'blockdev',
   description: 'remote block device over ISM: VM 1 writes and reads back 2 MiB of sectors served by the VM 0 daemon (vfio)',
   vms: { min: 2, max: 2, default: 2 },
+  seeded: true,
+  maxstbl: KERNEL_DRIVER_MAXSTBL,
   run: (options) =>
     runBench('blockdev', options, async (ctx) => {
       const { sim, note } = ctx;

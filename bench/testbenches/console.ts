@@ -13,6 +13,8 @@ export const consoleBench: Testbench = {
   name: 'console',
   description: 'remote console over an ISM channel: VM 1 types lines, VM 0 daemon (vfio) echoes and answers',
   vms: { min: 2, max: 2, default: 2 },
+  // The daemon's vfio-ism pwrite refuses a command block longer than maxstbl (REG_DMB is 32 bytes).
+  maxstbl: { min: 32, max: 8191, default: 4096 },
   run: (options) =>
     runBench('console', options, async (ctx) => {
       const { sim, note } = ctx;

@@ -4,7 +4,7 @@ import { BlockClient, BlockServer, MemoryImage, SECTOR_SIZE } from '../../models
 import { HEADER_SIZE } from '../../models/ism/channel.ts';
 import { ConsoleClient, ConsoleServer } from '../../models/ism/console.ts';
 import { Directory, IsmNode } from '../../models/ism/rendezvous.ts';
-import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
+import { KERNEL_DRIVER_MAXSTBL, runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 const DISK_BYTES = 256 * 1024;
 const CONSOLE_LINES = ['hostname', 'echo served by one daemon', 'uptime'];
@@ -18,6 +18,8 @@ export const daemonBench: Testbench = {
   name: 'daemon',
   description: 'one vfio daemon in VM0 serves a console to odd VMs and a disk to even VMs, all at once (in-kernel clients)',
   vms: { min: 3, max: 8, default: 3 },
+  seeded: true,
+  maxstbl: KERNEL_DRIVER_MAXSTBL,
   run: (options) =>
     runBench('daemon', options, async (ctx) => {
       const { sim, note } = ctx;

@@ -3,7 +3,7 @@ import { randomBytes } from '../../models/host/prng.ts';
 import { IsmDriver, type DmbSignal } from '../../models/ism/ism-driver.ts';
 import { KernelIsmAccess } from '../../models/ism/kernel-access.ts';
 import { DEFAULT_TIMING } from '../../rtl/timing.ts';
-import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
+import { KERNEL_DRIVER_MAXSTBL, runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 const SIZE = 64 * 1024;
 const DMB_IDX = 32;
@@ -23,6 +23,8 @@ export const ismTwoVm: Testbench = {
   name: 'ism-two-vm',
   description: 'two VMs: VM1 registers a DMB for VM0, VM0 moves 64 KiB in 4 KiB chunks with the signal on the last, VM1 gets the MSI',
   vms: { min: 2, max: 2, default: 2 },
+  seeded: true,
+  maxstbl: KERNEL_DRIVER_MAXSTBL,
   run: (options) =>
     runBench('ism-two-vm', options, async (ctx) => {
       const { sim, note } = ctx;

@@ -7,6 +7,7 @@ import { buildZpciBench, check, rng } from './zpci-mixed.ts';
 
 export const pcilg: Testbench = {
   name: 'pcilg',
+  seeded: true,
   description: 'PCI Load: BAR loads of 1/2/4/8 bytes, config-space reads, and rejected loads',
   run: (options) =>
     runBench('pcilg', options, async (ctx) => {

@@ -8,11 +8,15 @@ const PATTERN = [true, true, true, false];
 
 export const pcistb: Testbench = {
   name: 'pcistb',
+  seeded: true,
+  maxstbl: { min: 1, max: 8191, default: 4096 },
   description: 'PCI Store Block on an ISM function: 1..maxstbl bytes, unaligned, touching 4 KiB, with device back-pressure',
   run: (options) =>
     runBench('pcistb', options, async (ctx) => {
       const { sim, note } = ctx;
       const maxstbl = options.maxstbl ?? 4096;
+      // A block never crosses 4 KiB, so no length exceeds min(maxstbl, 4096).
+      const longest = Math.min(maxstbl, 4096);
       const { cpu, dev, mem, fh } = buildZpciBench(ctx, 'pcistb: PCI Store Block', ismFunctionConfig({ maxstbl }), { readyPattern: PATTERN });
       const rand = rng(options.seed);
       mem.write(0, Uint8Array.from({ length: 1 << 17 }, () => Math.floor(rand() * 256)));
@@ -21,9 +25,9 @@ export const pcistb: Testbench = {
       let n = 0;
       sim.process('firmware', async () => {
         await sim.tick();
-        const lens = [1, 7, 8, 64, 128, 1000, Math.min(4096, maxstbl)];
+        const lens = [1, 7, 8, 64, 128, 1000, 4096].map((l) => Math.min(l, longest));
         for (let i = 0; i < 120; i++) {
-          const len = i < lens.length ? lens[i] : 1 + Math.floor(rand() * maxstbl);
+          const len = i < lens.length ? lens[i] : 1 + Math.floor(rand() * longest);
           // Every other block ends exactly on a 4 KiB boundary.
           let off = i % 2 ? (1 + Math.floor(rand() * 200)) * 4096 - len : Math.floor(rand() * (1 << 19));
           const over = (off & 0xfff) + len - 4096;

@@ -6,6 +6,7 @@ import { buildZpciBench, check, rng } from './zpci-mixed.ts';
 
 export const pcistg: Testbench = {
   name: 'pcistg',
+  seeded: true,
   description: 'PCI Store: BAR stores of 1/2/4/8 bytes, config writes, stores dropped past config space, device errors',
   run: (options) =>
     runBench('pcistg', options, async (ctx) => {

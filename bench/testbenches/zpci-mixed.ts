@@ -50,6 +50,8 @@ export function check(cond: boolean, what: string): void {
 
 export const zpciMixed: Testbench = {
   name: 'zpci-mixed',
+  seeded: true,
+  maxstbl: { min: 1, max: 8191, default: 4096 },
   description: 'PCILG, PCISTG and PCISTB mixed on an ISM-like function, device BUSY injected, firmware busy retries',
   run: (options: BenchOptions) =>
     runBench('zpci-mixed', options, async (ctx) => {
@@ -83,7 +85,7 @@ export const zpciMixed: Testbench = {
             check(r.cc === 0, `PCISTG ${i}`);
             for (let k = 0; k < len; k++) shadow[off + k] = Number((data >> BigInt(8 * (len - 1 - k))) & 0xffn);
           } else {
-            const len = 1 + Math.floor(rand() * 512);
+            const len = 1 + Math.floor(rand() * Math.min(512, options.maxstbl ?? 4096));
             let off = Math.floor(rand() * (0x10000 - len));
             const over = (off & 0xfff) + len - 4096;
             if (over > 0) off -= over;
