@@ -1,48 +1,122 @@
-import { Command, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { describeFailure, runVfioFuzz, type FuzzCounters } from '../models/ref/vfio-fuzz.ts';
+import { emptyBins } from '../models/ref/fuzz-coverage.ts';
+import { describeFailure, runVfioFuzz } from '../models/ref/vfio-fuzz.ts';
+import { defaultWorkers, mergeCampaigns, runCampaign, shardUnits, type CampaignReport } from './fuzz-campaign.ts';
+import { formatCampaign, fromJson, toJson, toJunit } from './fuzz-results.ts';
 import { integer } from './integer-option.ts';
+import { UsageError } from './usage-error.ts';
 
-/** `ism-sim fuzz`: the property fuzzer of the vfio-ism I/O paths. */
+function shardOption(text: string): { k: number; n: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || n > 100_000 || k < 1 || k > n) throw new InvalidArgumentError('--shard must be k/n with 1 <= k <= n, e.g. 2/8');
+  return { k, n };
+}
+
+function replayOption(text: string): { seed: number; path: string } {
+  const m = /^(\d+):(\d+(?::\d+)*)$/.exec(text);
+  if (!m || Number(m[1]) >= 2 ** 31) throw new InvalidArgumentError('--replay must be <seed>:<path> as a failure prints it, e.g. 7:56:4:1');
+  return { seed: Number(m[1]), path: m[2] };
+}
+
+interface Outputs {
+  json?: string;
+  junit?: string;
+  requireCoverage?: boolean;
+}
+
+/** Print the summary, write the requested result files, set the exit code. */
+function finish(report: CampaignReport & { readonly missingShards?: number[] }, out: Outputs): void {
+  console.log(formatCampaign(report));
+  if (out.json) writeFileSync(out.json, JSON.stringify(toJson(report), null, 2) + '\n');
+  if (out.junit) writeFileSync(out.junit, toJunit(report, out.requireCoverage === true));
+  const empty = emptyBins(report.coverage);
+  if (out.requireCoverage && empty.length > 0) console.log(`coverage     ${empty.length} bin${empty.length === 1 ? '' : 's'} stayed empty (--require-coverage)`);
+  if (report.failures.length > 0 || (out.requireCoverage && empty.length > 0)) process.exitCode = 1;
+}
+
+function progressBar(enabled: boolean, format: string): cliProgress.SingleBar | null {
+  return enabled && process.stderr.isTTY ? new cliProgress.SingleBar({ format, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+}
+
+/** The bar's label: generated runs of the total, or (timed) seconds of the total with runs beside. */
+export function progressFormat(timed: boolean): string {
+  return timed ? 'fuzz [{bar}] {value}/{total} s | {runs} runs | {calls} calls' : 'fuzz [{bar}] {value}/{total} runs | {calls} calls | {eta_formatted}';
+}
+
+interface FuzzOpts extends Outputs {
+  runs?: number;
+  seconds?: number;
+  seed: number;
+  commands: number;
+  replay?: { seed: number; path: string };
+  workers?: number;
+  shard?: { k: number; n: number };
+  progress: boolean;
+}
+
+async function fuzzAction(opts: FuzzOpts): Promise<void> {
+  if (opts.replay) {
+    const r = await runVfioFuzz({ seed: opts.replay.seed, replayPath: opts.replay.path, commandsPerRun: opts.commands });
+    console.log(r.failure ? describeFailure(r) : `replay of ${opts.replay.seed}:${opts.replay.path}: every property held (the failure did not reproduce)`);
+    if (r.failure) process.exitCode = 1;
+    return;
+  }
+  const runs = opts.seconds === undefined ? (opts.runs ?? 200) : undefined;
+  const spec = { seed: opts.seed, runs, seconds: opts.seconds, commandsPerRun: opts.commands, shard: opts.shard ?? { k: 1, n: 1 } };
+  const bar = progressBar(opts.progress, progressFormat(runs === undefined));
+  const started = Date.now();
+  const ownRuns = runs === undefined ? undefined : [...shardUnits(spec)].reduce((n, u) => n + u.runs, 0);
+  bar?.start(ownRuns ?? opts.seconds!, 0, { calls: 0, runs: 0 });
+  const report = await runCampaign(spec, {
+    workers: opts.workers ?? defaultWorkers(),
+    onProgress: (done, calls) => {
+      if (!bar) return;
+      if (runs !== undefined) bar.update(done, { calls });
+      else bar.update(Math.min(opts.seconds!, Math.floor((Date.now() - started) / 1000)), { runs: done, calls });
+    },
+  });
+  bar?.stop();
+  finish(report, opts);
+}
+
+/** `ism-sim fuzz`: the property fuzzer of the vfio-ism I/O paths, on every core, sharded across machines. */
 export function fuzzCommand(): Command {
-  return new Command('fuzz')
-    .description('property-fuzz the vfio-ism I/O paths (pread/pwrite/region info) against the reference model')
-    .addOption(new Option('--runs <n>', 'property runs (each a fresh system and up to 24 calls)').argParser(integer('--runs', 1, 10_000_000)).conflicts('seconds'))
+  const fuzz = new Command('fuzz');
+  fuzz
+    .description('property-fuzz the vfio-ism I/O paths (pread/pwrite/region info, injected faults) against the reference model')
+    .addOption(new Option('--runs <n>', 'generated runs of the campaign (each a fresh system and up to --commands calls; shrinking not counted)').argParser(integer('--runs', 1, 10_000_000)).conflicts('seconds'))
     .addOption(new Option('--seconds <n>', 'run for this long instead of a number of runs').argParser(integer('--seconds', 1, 86_400)))
-    .option('--seed <n>', 'fast-check seed (a failure is reproduced by the same seed and runs)', integer('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--seed <n>', 'campaign seed: unit u of 100 runs uses seed + u', integer('--seed', 0, 2 ** 31 - 1), 1)
     .option('--commands <n>', 'calls per run at most', integer('--commands', 1, 1000), 24)
+    .addOption(new Option('--replay <seed:path>', 'replay exactly one failing case, as a failure prints it').argParser(replayOption).conflicts(['runs', 'seconds', 'workers', 'shard', 'json', 'junit', 'requireCoverage']))
+    .addOption(new Option('--workers <n>', 'worker threads running units in parallel (default: the machine\'s cores)').argParser(integer('--workers', 1, 256)))
+    .addOption(new Option('--shard <k/n>', 'run only the k-th of n disjoint slices of the campaign (merge the JSON results with `fuzz merge`)').argParser(shardOption))
+    .option('--json <file>', 'write the results as JSON (the input of `fuzz merge`)')
+    .option('--junit <file>', 'write a JUnit XML report (one test case per seed, one for coverage)')
+    .option('--require-coverage', 'fail the run if a coverage bin stayed empty')
     .option('--no-progress', 'no progress bar')
-    .action(async (opts: { runs?: number; seconds?: number; seed: number; commands: number; progress: boolean }) => {
-      const runs = opts.seconds === undefined ? (opts.runs ?? 200) : undefined;
-      const bar = opts.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            { format: `fuzz [{bar}] {value}/{total} runs | {ops} calls | {eta_formatted}`, hideCursor: true, stream: process.stderr },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      const started = Date.now();
-      bar?.start(runs ?? opts.seconds!, 0, { ops: 0 });
-      const onRun = (done: number, c: FuzzCounters): void => {
-        if (!bar) return;
-        if (runs !== undefined) bar.update(done, { ops: c.operations });
-        else bar.update(Math.min(opts.seconds!, Math.floor((Date.now() - started) / 1000)), { ops: c.operations });
+    .action(fuzzAction);
+  fuzz
+    .command('merge')
+    .description('the campaign summary of several shards\' --json results')
+    .argument('<files...>', 'JSON results of `ism-sim fuzz --shard k/n --json <file>`')
+    .option('--json <file>', 'write the merged results as JSON')
+    .option('--junit <file>', 'write a JUnit XML report of the merged campaign')
+    .option('--require-coverage', 'fail if a coverage bin stayed empty in the whole campaign')
+    // `fuzz merge a b --json f`: fuzz itself may have taken the shared option names, so read both levels.
+    .action((files: string[], _opts: Outputs, cmd: Command) => {
+      const read = (f: string): string => {
+        try {
+          return readFileSync(f, 'utf8');
+        } catch (e) {
+          throw new UsageError(`${f}: cannot read (${(e as Error).message})`);
+        }
       };
-      const report = await runVfioFuzz({ seed: opts.seed, runs, seconds: opts.seconds, commandsPerRun: opts.commands, onRun });
-      bar?.stop();
-      const secs = report.wallMs / 1000;
-      const lines = [
-        `fuzz         vfio-ism I/O paths, seed ${report.seed}`,
-        `runs         ${report.runs.toLocaleString('en-US')}`,
-        `calls        ${report.counters.operations.toLocaleString('en-US')} checked (${Math.round(report.counters.operations / secs).toLocaleString('en-US')} per second)`,
-        `cycles       ${report.counters.cycles.toLocaleString('en-US')} simulated`,
-        `wall time    ${secs.toFixed(1)} s`,
-        'instructions',
-        ...Object.keys(report.counters.byKind)
-          .sort()
-          .map((k) => `  ${k.padEnd(11)}${Object.entries(report.counters.byKind[k]).sort().map(([o, n]) => `${o}=${n}`).join('  ')}`),
-        report.failed ? describeFailure(report) : 'result       every property held',
-      ];
-      console.log(lines.join('\n'));
-      if (report.failed) process.exitCode = 1;
+      finish(mergeCampaigns(files.map((f) => fromJson(read(f), f))), cmd.optsWithGlobals<Outputs>());
     });
+  return fuzz;
 }

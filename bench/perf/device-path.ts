@@ -43,7 +43,7 @@ async function instructionThroughput(): Promise<PerfRow[]> {
 /** Checked vfio calls per second of the property fuzzer (the figure `ism-sim fuzz` prints). */
 async function fuzzThroughput(): Promise<PerfRow[]> {
   const r = await runVfioFuzz({ seed: 1, seconds: 10 });
-  if (r.failed) throw new Error(`fuzz failed during the benchmark: ${r.error}`);
+  if (r.failure) throw new Error(`fuzz failed during the benchmark: ${r.failure.message}`);
   return [
     { name: 'vfio-ism fuzz: checked calls per second (10 s, seed 1)', value: r.counters.operations / (r.wallMs / 1000), unit: 'calls/s' },
     { name: 'vfio-ism fuzz: simulated cycles per second', value: r.counters.cycles / (r.wallMs / 1000), unit: 'cycles/s' },

@@ -56,6 +56,11 @@ export class Cpu {
   lastCycles = 0;
   /** Cycle in which the last instruction's request was raised. */
   lastIssueCycle = 0;
+  /**
+   * Verification hook (fault injection): called as each instruction is about to be issued; the
+   * options it returns are merged into the instruction's (e.g. problem state: a program check).
+   */
+  beforeIssue: ((op: number) => InstructionOptions | undefined) | undefined;
   private nextTicket = 0;
   private serving = 0;
 
@@ -116,6 +121,8 @@ export class Cpu {
     // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
     if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
     await sim.until(() => port.reqReady.value === 1, { timeout: this.timeout, what: `${port.path}.req_ready` });
+    const injected = this.beforeIssue?.(r.op);
+    if (injected) r = { ...r, options: { ...r.options, ...injected } };
     port.reqOp.set(r.op);
     port.reqFh.set(r.fh >>> 0);
     port.reqPcias.set(r.pcias & 0xf);

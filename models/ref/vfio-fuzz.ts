@@ -1,21 +1,34 @@
 import fc from 'fast-check';
 import { Simulator } from '../../rtl/hdl/simulator.ts';
 import { VcdWriter } from '../../rtl/hdl/vcd-writer.ts';
-import { isMio } from '../../rtl/zpci/codes.ts';
+import { FunctionState } from '../../rtl/zpci/codes.ts';
 import { ScratchMachine } from '../host/zpci-machine.ts';
 import { errnoName } from '../linux/errno.ts';
 import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
-import { regionOffset } from '../vfio/regions.ts';
+import { VFIO_PCI_CONFIG_REGION_INDEX, regionIndexOf, regionOffset, type RegionInfo } from '../vfio/regions.ts';
 import { VfioDevice, VfioError } from '../vfio/vfio-device.ts';
-import { InstructionMonitor, type ObservedInstruction } from './instruction-monitor.ts';
-import { expectedAccess, expectedRegionInfo, type VfioFunctionModel } from './vfio-ism-reference.ts';
+import { FuzzCoverage, type CoverageTable } from './fuzz-coverage.ts';
+import { DEVICE_ERROR_STATUSES, InstructionFaultInjector, describeFault, faultAnswer, type InjectedFault } from './instruction-fault-injector.ts';
+import { InstructionMonitor } from './instruction-monitor.ts';
+import { RuleBroken, checkLegality, checkNothingAfterFailure, checkSequence, foldBusyRetries } from './vfio-call-rules.ts';
+import {
+  expectedAccess,
+  expectedFailure,
+  expectedInstructions,
+  expectedRegionInfo,
+  type ExpectedInstruction,
+  type FailedAnswer,
+  type VfioFunctionModel,
+} from './vfio-ism-reference.ts';
 
 /**
- * Model-based property fuzzing of the vfio-ism I/O paths: random sequences of pread, pwrite
- * and region-info calls (fc.commands) on a RAM-backed function with a random maxstbl, checked
- * against the reference (return value and errno, bytes read, device bytes written, nothing
- * changed by a failed call) and against hardware legality of every instruction issued.
+ * Model-based property fuzzing of the vfio-ism I/O paths: random sequences of pread, pwrite and
+ * region-info calls (fc.commands) on a RAM-backed function with a random maxstbl, with faults
+ * injected at random instructions of a call (device error with each status, the function going
+ * into the error state or away, program checks) and device BUSY. Each call is checked against
+ * the reference: the instructions issued (legality, sequence, the failing one's answer), then
+ * the return value and errno, the user's buffer and the device's bytes.
  */
 
 const TWO_48 = 1n << 48n;
@@ -31,17 +44,28 @@ export interface FuzzCase {
   readonly bar4Size: bigint;
 }
 
+/** A fault planned for the next read or write: its `at`-th instruction (busy retries not counted) fails. */
+interface ArmedFault {
+  readonly at: number;
+  readonly fault: InjectedFault;
+}
+
 interface Model {
   readonly f: VfioFunctionModel;
   /** Device bytes written so far, keyed `${space}:${position}`. */
   readonly bytes: Map<string, number>;
+  /** The function's state as the reference sees it: 'error' after an error-state fault until recovered. */
+  state: 'ok' | 'error';
+  armed: ArmedFault | undefined;
 }
 
 interface Real {
-  readonly dev: VfioDevice;
+  readonly target: VfioDevice;
   readonly machine: ScratchMachine;
   readonly monitor: InstructionMonitor;
+  readonly injector: InstructionFaultInjector;
   readonly counters: FuzzCounters;
+  readonly coverage: FuzzCoverage;
 }
 
 export interface FuzzCounters {
@@ -77,23 +101,9 @@ function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (seed * 131 + i * 7 + (i >> 8)) & 0xff);
 }
 
-/** Every instruction the hardware saw must be one the driver may legally issue. */
-function checkLegal(seen: readonly ObservedInstruction[], f: VfioFunctionModel, fh: number): void {
-  for (const i of seen) {
-    const where = `${i.kind} len ${i.len} at 0x${i.offset.toString(16)} (cycle ${i.cycle})`;
-    if (isMio(i.op)) throw new Error(`illegal: MIO form issued: ${where}`);
-    if (i.fh !== fh) throw new Error(`illegal: stale handle 0x${i.fh.toString(16)} (current 0x${fh.toString(16)}): ${where}`);
-    if (i.pic !== undefined) throw new Error(`program exception 0x${i.pic.toString(16)}: ${where}`);
-    if (i.cc !== undefined && i.cc !== 0 && i.cc !== 2) throw new Error(`cc ${i.cc} status ${i.status}: ${where}`);
-    if (i.kind === 'PCILG') {
-      if (![1, 2, 4, 8].includes(i.len)) throw new Error(`illegal PCILG length: ${where}`);
-      if (Number(i.offset % 8n) + i.len > 8) throw new Error(`illegal: PCILG crosses a doubleword: ${where}`);
-    } else if (i.kind === 'PCISTB') {
-      if (i.len < 1 || i.len > f.maxstbl) throw new Error(`illegal: PCISTB longer than maxstbl ${f.maxstbl}: ${where}`);
-      if (Number(i.offset % 4096n) + i.len > 4096) throw new Error(`illegal: PCISTB crosses 4 KiB on the PCI side: ${where}`);
-      if (Number(i.gaddr % 4096n) + i.len > 4096) throw new Error(`illegal: PCISTB source crosses 4 KiB in storage: ${where}`);
-    }
-  }
+/** What a user buffer holds before a read: never what the device or a stale register would give. */
+function poison(n: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => 0x80 | ((seed * 29 + i * 13) & 0x7f));
 }
 
 function account(real: Real): void {
@@ -101,23 +111,108 @@ function account(real: Real): void {
   real.counters.instructions += seen.length;
   for (const i of seen) {
     const k = (real.counters.byKind[i.kind] ??= {});
-    const outcome = i.pic !== undefined ? `pic${i.pic.toString(16)}` : `cc${i.cc ?? '?'}`;
+    const outcome = i.pic !== undefined ? `pic${i.pic.toString(16).padStart(2, '0')}` : i.cc === 1 ? `cc1/st${i.status}` : `cc${i.cc ?? '?'}`;
     k[outcome] = (k[outcome] ?? 0) + 1;
   }
   real.monitor.clear();
 }
 
-async function errnoOr<T>(p: Promise<T>): Promise<T | number> {
-  try {
-    return await p;
-  } catch (e) {
-    if (e instanceof VfioError) return -e.errno;
-    throw e;
-  }
-}
-
 function describeRet(ret: number): string {
   return ret < 0 ? `-${errnoName(-ret)}` : String(ret);
+}
+
+function describeAt(index: number, at: PositionSpec): string {
+  return `region ${index}, ${at.base}${at.base === 'abs' ? '+' : '-'}${at.value}`;
+}
+
+/** The call's failing step per the reference: the function's error state, or an armed fault that applies. */
+function failingStep(model: Model, instructions: readonly ExpectedInstruction[], plan: ArmedFault | undefined): { at: number; answer: FailedAnswer } | undefined {
+  if (instructions.length === 0) return undefined;
+  if (model.state === 'error') return { at: 0, answer: faultAnswer({ kind: 'error-state' }, instructions[0].kind)! };
+  if (!plan || plan.at >= instructions.length) return undefined;
+  const answer = faultAnswer(plan.fault, instructions[plan.at].kind);
+  return answer && { at: plan.at, answer };
+}
+
+/**
+ * One checked read or write: arm the planned fault, make the call, then check the rules in
+ * order (legality of every instruction, busy retries, the expected instruction sequence and the
+ * failing instruction's answer) before the return value, the user's buffer and the device.
+ */
+async function checkedCall(model: Model, real: Real, call: { index: number; at: PositionSpec; count: number; write?: Uint8Array; salt: number }): Promise<void> {
+  const { f } = model;
+  const isWrite = call.write !== undefined;
+  const offset = resolve(f, call.index, call.at);
+  const name = `${isWrite ? 'pwrite' : 'pread'}(${call.count} @ 0x${offset.toString(16)})`;
+  let plan = model.armed;
+  model.armed = undefined;
+  // Until the vfio-pci core passes a config access's errno through (issue 11 item 5), a program
+  // check on config space comes back as -EIO instead of Linux's -ENXIO: not aimed there yet.
+  if (plan?.fault.kind === 'program-check' && regionIndexOf(offset) === VFIO_PCI_CONFIG_REGION_INDEX) plan = undefined;
+  const access = expectedAccess(f, offset, call.count, isWrite);
+  const instructions = expectedInstructions(f, offset, call.count, isWrite);
+  const failure = failingStep(model, instructions, plan);
+  const expected = failure ? expectedFailure(instructions, failure.at, failure.answer) : { ret: access.ret, instructions, completed: Math.max(access.ret, 0) };
+
+  const { user } = real.target;
+  const buf = user.allocate(call.count);
+  const before = isWrite ? call.write! : poison(call.count, call.salt);
+  user.copyTo(buf, before);
+  const scratch = real.machine.hw.dev!;
+  const writesBefore = scratch.writeCount;
+  const fh = real.machine.zdev.fh;
+  if (plan && model.state === 'ok') real.injector.arm(plan.at, plan.fault);
+  const ret = isWrite ? await real.target.pwriteRaw(buf, call.count, offset) : await real.target.preadRaw(buf, call.count, offset);
+  real.injector.disarm();
+  real.counters.operations++;
+  real.coverage.callShape(f, offset, call.count);
+  real.coverage.fault(plan?.fault, plan?.at ?? 0, instructions.length, model.state === 'error', !isWrite, failure !== undefined);
+
+  checkNothingAfterFailure(real.monitor.seen, failure, name);
+  checkLegality(real.monitor.seen, f.maxstbl, fh, name);
+  const seen = foldBusyRetries(real.monitor.seen, name);
+  checkSequence(seen, expected.instructions, failure, name);
+  if (ret !== expected.ret) throw new RuleBroken('return value of the reference', name, `returned ${describeRet(ret)}, expected ${describeRet(expected.ret)}`);
+  real.coverage.errnoPath(f, offset, call.count, isWrite, ret, failure?.answer);
+
+  const space = access.space;
+  if (!isWrite) {
+    const after = user.copyFrom(buf, call.count) as Uint8Array;
+    const want = space === undefined ? [] : modelBytes(model, space, access.position!, expected.completed);
+    for (let i = 0; i < call.count; i++) {
+      if (i < expected.completed && after[i] !== want[i]) {
+        throw new RuleBroken('bytes read are the device\'s', name, `byte ${i} is 0x${after[i].toString(16)}, device holds 0x${want[i].toString(16)}`);
+      }
+      if (i >= expected.completed && after[i] !== before[i]) {
+        const rule = failure ? 'a failed load copies nothing to the user' : 'bytes past the return value are untouched';
+        throw new RuleBroken(rule, name, `user byte ${i} changed from 0x${before[i].toString(16)} to 0x${after[i].toString(16)} (${expected.completed} bytes completed)`);
+      }
+    }
+    if (scratch.writeCount !== writesBefore) throw new RuleBroken('a read changes no device contents', name, `${scratch.writeCount - writesBefore} device writes`);
+  } else if (failure && plan?.fault.kind === 'unavailable') {
+    // The function was taken away mid-call: its reset dropped whatever the completed steps wrote.
+  } else if (space !== undefined && expected.completed > 0) {
+    for (let i = 0; i < expected.completed; i++) model.bytes.set(`${space}:${access.position! + BigInt(i)}`, call.write![i]);
+    const back = scratch.load(space, access.position!, expected.completed);
+    const diff = back.findIndex((b, i) => b !== call.write![i]);
+    if (diff >= 0) throw new RuleBroken('the device holds the bytes written', name, `device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${call.write![diff].toString(16)}`);
+  } else if (scratch.writeCount !== writesBefore) {
+    throw new RuleBroken('a failed write changes nothing', name, `failed with ${describeRet(ret)} but the device saw ${scratch.writeCount - writesBefore} writes`);
+  }
+  account(real);
+  await settleFault(model, real, plan, failure);
+}
+
+/** After a call: the error state stays until recovered; a function taken away comes back with a new handle and a reset device. */
+async function settleFault(model: Model, real: Real, plan: ArmedFault | undefined, failure: { at: number } | undefined): Promise<void> {
+  if (!plan || !failure || model.state !== 'ok') return;
+  if (plan.fault.kind === 'error-state') model.state = 'error';
+  if (plan.fault.kind === 'unavailable') {
+    const pfu = real.machine.hw.pfu;
+    if (pfu.currentState === FunctionState.DISABLED) pfu.enable();
+    await real.machine.sim.tick(4);
+    model.bytes.clear();
+  }
 }
 
 class ReadCommand implements fc.AsyncCommand<Model, Real> {
@@ -125,29 +220,16 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
     readonly index: number,
     readonly at: PositionSpec,
     readonly count: number,
+    readonly salt: number,
   ) {}
   check(): boolean {
     return true;
   }
-  async run(model: Model, real: Real): Promise<void> {
-    const offset = resolve(model.f, this.index, this.at);
-    const expected = expectedAccess(model.f, offset, this.count, false);
-    const writesBefore = real.machine.hw.dev!.writeCount;
-    const got = await errnoOr(real.dev.pread(this.count, offset));
-    real.counters.operations++;
-    const ret = typeof got === 'number' ? got : got.length;
-    if (ret !== expected.ret) throw new Error(`pread(${this.count} @ 0x${offset.toString(16)}) returned ${describeRet(ret)}, expected ${describeRet(expected.ret)}`);
-    if (typeof got !== 'number' && expected.space !== undefined) {
-      const want = modelBytes(model, expected.space, expected.position!, ret);
-      const diff = want.findIndex((b, i) => b !== got[i]);
-      if (diff >= 0) throw new Error(`pread(${this.count} @ 0x${offset.toString(16)}): byte ${diff} is 0x${got[diff].toString(16)}, device holds 0x${want[diff].toString(16)}`);
-    }
-    if (real.machine.hw.dev!.writeCount !== writesBefore) throw new Error('a read changed device contents');
-    checkLegal(real.monitor.seen, model.f, real.machine.zdev.fh);
-    account(real);
+  run(model: Model, real: Real): Promise<void> {
+    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, salt: this.salt });
   }
   toString(): string {
-    return `pread(region ${this.index}, ${this.at.base}${this.at.base === 'abs' ? '+' : '-'}${this.at.value}, ${this.count})`;
+    return `pread(${describeAt(this.index, this.at)}, ${this.count})`;
   }
 }
 
@@ -161,28 +243,11 @@ class WriteCommand implements fc.AsyncCommand<Model, Real> {
   check(): boolean {
     return true;
   }
-  async run(model: Model, real: Real): Promise<void> {
-    const offset = resolve(model.f, this.index, this.at);
-    const data = pattern(this.count, this.fill);
-    const expected = expectedAccess(model.f, offset, this.count, true);
-    const scratch = real.machine.hw.dev!;
-    const writesBefore = scratch.writeCount;
-    const got = await errnoOr(real.dev.pwrite(data, offset));
-    real.counters.operations++;
-    if (got !== expected.ret) throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}) returned ${describeRet(got)}, expected ${describeRet(expected.ret)}`);
-    if (expected.ret > 0) {
-      for (let i = 0; i < expected.ret; i++) model.bytes.set(`${expected.space}:${expected.position! + BigInt(i)}`, data[i]);
-      const back = scratch.load(expected.space!, expected.position!, expected.ret);
-      const diff = back.findIndex((b, i) => b !== data[i]);
-      if (diff >= 0) throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}): device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${data[diff].toString(16)}`);
-    } else if (scratch.writeCount !== writesBefore) {
-      throw new Error(`pwrite(${this.count} @ 0x${offset.toString(16)}) failed with ${describeRet(got)} but changed device contents`);
-    }
-    checkLegal(real.monitor.seen, model.f, real.machine.zdev.fh);
-    account(real);
+  run(model: Model, real: Real): Promise<void> {
+    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, write: pattern(this.count, this.fill), salt: this.fill });
   }
   toString(): string {
-    return `pwrite(region ${this.index}, ${this.at.base}${this.at.base === 'abs' ? '+' : '-'}${this.at.value}, ${this.count})`;
+    return `pwrite(${describeAt(this.index, this.at)}, ${this.count})`;
   }
 }
 
@@ -193,18 +258,19 @@ class RegionInfoCommand implements fc.AsyncCommand<Model, Real> {
   }
   async run(model: Model, real: Real): Promise<void> {
     const expected = expectedRegionInfo(model.f, this.index);
-    let got: { ret: number; info?: unknown };
+    const name = `regionInfo(${this.index})`;
+    let got: { ret: number; info?: RegionInfo };
     try {
-      got = { ret: 0, info: real.dev.regionInfo(this.index) };
+      got = { ret: 0, info: real.target.regionInfo(this.index) };
     } catch (e) {
       if (!(e instanceof VfioError)) throw e;
       got = { ret: -e.errno };
     }
     real.counters.operations++;
-    if (got.ret !== expected.ret) throw new Error(`region info ${this.index}: ${describeRet(got.ret)}, expected ${describeRet(expected.ret)}`);
-    if (got.ret === 0 && JSON.stringify(got.info, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) !== JSON.stringify(expected.info, (_, v) => (typeof v === 'bigint' ? v.toString() : v))) {
-      throw new Error(`region info ${this.index} differs from the reference`);
-    }
+    real.coverage.regionInfo(got.ret);
+    if (got.ret !== expected.ret) throw new RuleBroken('return value of the reference', name, `${describeRet(got.ret)}, expected ${describeRet(expected.ret)}`);
+    const text = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
+    if (got.ret === 0 && text(got.info) !== text(expected.info)) throw new RuleBroken('region info of the reference', name, `${text(got.info)}, expected ${text(expected.info)}`);
   }
   toString(): string {
     return `regionInfo(${this.index})`;
@@ -222,6 +288,38 @@ class BusyCommand implements fc.AsyncCommand<Model, Real> {
   }
   toString(): string {
     return `deviceBusy(${this.times})`;
+  }
+}
+
+/** The next read or write meets a fault at its `at`-th instruction (nothing happens if it issues fewer). */
+class FaultCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly at: number,
+    readonly fault: InjectedFault,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model): Promise<void> {
+    model.armed = { at: this.at, fault: this.fault };
+  }
+  toString(): string {
+    return `fault(instruction ${this.at} of the next call: ${describeFault(this.fault)})`;
+  }
+}
+
+/** The service element recovers a function in the error state (MPCIFC reset-error). */
+class RecoverCommand implements fc.AsyncCommand<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model, real: Real): Promise<void> {
+    real.machine.hw.pfu.resetError();
+    await real.machine.sim.tick();
+    model.state = 'ok';
+  }
+  toString(): string {
+    return 'recoverFunction()';
   }
 }
 
@@ -250,70 +348,102 @@ function countArb(maxstbl: number): fc.Arbitrary<number> {
   );
 }
 
+// Every kind equally often, and every status (fc.constantFrom leans towards its first value).
+const injectedFault: fc.Arbitrary<InjectedFault> = fc.oneof(
+  fc.integer({ min: 0, max: DEVICE_ERROR_STATUSES.length - 1 }).map((i) => ({ kind: 'device-error' as const, status: DEVICE_ERROR_STATUSES[i] })),
+  fc.constant({ kind: 'error-state' as const }),
+  fc.constant({ kind: 'unavailable' as const }),
+  fc.constant({ kind: 'program-check' as const, via: 'problem-state' as const }),
+  fc.constant({ kind: 'program-check' as const, via: 'odd-r2' as const }),
+);
+/** Mostly the first few instructions of a call, sometimes deep inside a long read. */
+const faultPoint = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: 80 }) });
+
+export const MAXSTBL_CLASSES = [8, 64, 128, 256, 1000, 2048, 4096, 8191] as const;
+
 const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
-  maxstbl: fc.constantFrom(8, 64, 128, 256, 1000, 2048, 4096, 8191),
+  maxstbl: fc.constantFrom(...MAXSTBL_CLASSES),
   bar4Size: fc.constantFrom(0n, 4096n, 1n << 16n),
 });
 
-function commandsFor(maxstbl: number, size: number): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, Real>>> {
+/**
+ * A run's calls: a plain array rather than fc.commands, whose shrinking depends on which commands
+ * ran, so that a seed and a path alone replay a counterexample exactly.
+ */
+function commandsFor(maxstbl: number, size: number): fc.Arbitrary<fc.AsyncCommand<Model, Real>[]> {
   // Reads are capped lower than writes: each byte of a long read is one more PCILG.
   const readCount = countArb(maxstbl).map((n) => (n > 600 ? n % 600 : n));
-  return fc.commands(
-    [
-      fc.tuple(regionIndex, position, readCount).map(([i, p, n]) => new ReadCommand(i, p, n)),
-      fc.tuple(regionIndex, position, countArb(maxstbl), fc.integer({ min: 0, max: 255 })).map(([i, p, n, s]) => new WriteCommand(i, p, n, s)),
-      fc.integer({ min: 0, max: 12 }).map((i) => new RegionInfoCommand(i)),
-      fc.integer({ min: 1, max: 3 }).map((n) => new BusyCommand(n)),
-    ],
-    { size: size <= 10 ? 'small' : 'medium', maxCommands: size },
+  const command = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(regionIndex, position, readCount, fc.integer({ min: 0, max: 255 })).map(([i, p, n, s]): fc.AsyncCommand<Model, Real> => new ReadCommand(i, p, n, s)) },
+    { weight: 4, arbitrary: fc.tuple(regionIndex, position, countArb(maxstbl), fc.integer({ min: 0, max: 255 })).map(([i, p, n, s]): fc.AsyncCommand<Model, Real> => new WriteCommand(i, p, n, s)) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 }).map((i): fc.AsyncCommand<Model, Real> => new RegionInfoCommand(i)) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((n): fc.AsyncCommand<Model, Real> => new BusyCommand(n)) },
+    { weight: 3, arbitrary: fc.tuple(faultPoint, injectedFault).map(([at, f]): fc.AsyncCommand<Model, Real> => new FaultCommand(at, f)) },
+    { weight: 1, arbitrary: fc.constant<fc.AsyncCommand<Model, Real>>(new RecoverCommand()) },
   );
+  return fc.array(command, { maxLength: size, size: size <= 10 ? 'small' : 'medium' });
 }
 
 export interface FuzzOptions {
   readonly seed: number;
-  /** Property runs (each a fresh system and a command sequence). */
+  /** Generated property runs (each a fresh system and a command sequence); shrinking runs are not counted. */
   readonly runs?: number;
   /** Stop after this many seconds instead (runs becomes unlimited). */
   readonly seconds?: number;
   /** Commands per run at most. */
   readonly commandsPerRun?: number;
+  /** Replay exactly one counterexample: fast-check's path printed with a failure. */
+  readonly replayPath?: string;
   /** Test-only: a fault planted in the driver. */
   readonly plantedFault?: PlantedFault;
   /** The driver under test (default: the process default, normally the TypeScript port). */
   readonly firmware?: VfioIsmFirmwareFactory;
   /** Where a counterexample's waveform goes (default waves/). */
   readonly wavesDir?: string;
+  /** Called after every generated run (not after shrinking runs). */
   readonly onRun?: (runsDone: number, counters: FuzzCounters) => void;
+}
+
+export interface FuzzFailure {
+  /** The broken rule (or the error's message when no rule names it). */
+  readonly rule: string;
+  readonly message: string;
+  /** 1-based index of the generated run that failed first. */
+  readonly run: number;
+  /** fast-check's replay path of the shrunk counterexample. */
+  readonly path: string;
+  readonly counterexample: string;
+  readonly vcdPath: string;
 }
 
 export interface FuzzReport {
   readonly seed: number;
+  /** Generated runs executed (a failing run included, shrinking runs not). */
   readonly runs: number;
   readonly counters: FuzzCounters;
+  readonly coverage: CoverageTable;
   readonly wallMs: number;
-  readonly failed: boolean;
-  /** fast-check's replay path of the shrunk counterexample. */
-  readonly path?: string;
-  readonly error?: string;
-  readonly counterexample?: string;
-  readonly vcdPath?: string;
+  readonly failure?: FuzzFailure;
 }
 
 /** One property run: a fresh machine, the command sequence, optionally traced. */
-async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>, counters: FuzzCounters, options: FuzzOptions, vcdPath?: string): Promise<void> {
+async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>, counters: FuzzCounters, coverage: FuzzCoverage, options: FuzzOptions, vcdPath?: string): Promise<void> {
   const sim = new Simulator();
   const machine = new ScratchMachine(sim, {
     config: { maxstbl: c.maxstbl, barSizes: [TWO_48, 0n, 1n << 13n, 0n, c.bar4Size, 0n] },
     scratch: { readyPattern: [true, true, false] },
   });
   const monitor = new InstructionMonitor(sim, machine.hw.cpuPort);
+  const injector = new InstructionFaultInjector(machine.cpu, machine.hw.pfu, machine.hw.dev!);
+  coverage.watch(sim, machine.hw.cpuPort, machine.hw.pfu);
   if (vcdPath) VcdWriter.toFile(sim, vcdPath, { comment: `vfio-ism fuzz counterexample seed ${options.seed}` });
   const f: VfioFunctionModel = { maxstbl: c.maxstbl, barSizes: machine.hw.pfu.config.barSizes, cfgSize: machine.hw.pfu.config.configSize };
+  coverage.functionCase(c.maxstbl);
   let failure: unknown;
   sim.process('fuzz', async () => {
-    const dev = VfioDevice.open(machine.zdev, { plantedFault: options.plantedFault, firmware: options.firmware });
+    const target = VfioDevice.open(machine.zdev, { plantedFault: options.plantedFault, firmware: options.firmware });
     try {
-      await fc.asyncModelRun(() => ({ model: { f, bytes: new Map() }, real: { dev, machine, monitor, counters } }), cmds);
+      await fc.asyncModelRun(() => ({ model: { f, bytes: new Map(), state: 'ok' as const, armed: undefined } as Model, real: { target, machine, monitor, injector, counters, coverage } }), cmds);
     } catch (e) {
       failure = e;
     }
@@ -327,59 +457,80 @@ async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>
   if (failure) throw failure;
 }
 
-/** Run the property; on failure replay the shrunk counterexample with a waveform. */
+export function emptyCounters(): FuzzCounters {
+  return { operations: 0, instructions: 0, cycles: 0, byKind: {} };
+}
+
+/** Run the property (or replay one path); on failure replay the shrunk counterexample with a waveform. */
 export async function runVfioFuzz(options: FuzzOptions): Promise<FuzzReport> {
-  const counters: FuzzCounters = { operations: 0, instructions: 0, cycles: 0, byKind: {} };
-  let runsDone = 0;
+  const counters = emptyCounters();
+  const coverage = new FuzzCoverage(MAXSTBL_CLASSES);
+  // Runs fast-check generates, told apart from shrinking runs: after the first failure every call is a shrink.
+  let generated = 0;
+  let shrinking = false;
   const size = options.commandsPerRun ?? 24;
   const property = fc.asyncProperty(
     fuzzCase.chain((c) => fc.tuple(fc.constant(c), commandsFor(c.maxstbl, size))),
     async ([c, cmds]) => {
-      await runCase(c, cmds, counters, options);
-      runsDone++;
-      options.onRun?.(runsDone, counters);
+      if (!shrinking) generated++;
+      try {
+        await runCase(c, cmds, shrinking ? emptyCounters() : counters, shrinking ? new FuzzCoverage(MAXSTBL_CLASSES) : coverage, options);
+      } catch (e) {
+        shrinking = true;
+        throw e;
+      }
+      if (!shrinking) options.onRun?.(generated, counters);
     },
   );
   const started = performance.now();
-  const timed = options.seconds !== undefined;
+  const timed = options.seconds !== undefined && options.replayPath === undefined;
   const details = await fc.check(property, {
     seed: options.seed,
+    path: options.replayPath,
+    endOnFailure: options.replayPath !== undefined,
     numRuns: timed ? Number.MAX_SAFE_INTEGER : (options.runs ?? 100),
     interruptAfterTimeLimit: timed ? options.seconds! * 1000 : undefined,
     markInterruptAsFailure: false,
   });
   const wallMs = performance.now() - started;
-  if (!details.failed || details.counterexample === null) {
-    return { seed: options.seed, runs: runsDone, counters, wallMs, failed: false };
-  }
+  const base = { seed: options.seed, runs: generated, counters, coverage: coverage.table(), wallMs };
+  if (!details.failed || details.counterexample === null) return base;
   const [c, cmds] = details.counterexample[0];
   const vcdPath = `${options.wavesDir ?? 'waves'}/counterexample-${options.seed}.vcd`;
-  let replayError: unknown;
+  let replayError: unknown = details.errorInstance;
   try {
-    await runCase(c, cmds, { operations: 0, instructions: 0, cycles: 0, byKind: {} }, options, vcdPath);
+    await runCase(c, cmds, emptyCounters(), new FuzzCoverage(MAXSTBL_CLASSES), options, vcdPath);
   } catch (e) {
     replayError = e;
   }
-  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const message = replayError instanceof Error ? replayError.message : String(replayError);
   return {
-    seed: options.seed,
-    runs: runsDone,
-    counters,
-    wallMs,
-    failed: true,
-    path: details.counterexamplePath ?? undefined,
-    error: replayError instanceof Error ? replayError.message : error,
-    counterexample: `maxstbl ${c.maxstbl}, BAR4 ${c.bar4Size} bytes: ${[...cmds].map(String).join('; ')}`,
-    vcdPath,
+    ...base,
+    failure: {
+      rule: replayError instanceof RuleBroken ? replayError.rule : message,
+      message,
+      run: options.replayPath !== undefined ? Number(options.replayPath.split(':')[0]) + 1 : generated,
+      path: details.counterexamplePath ?? '',
+      counterexample: `maxstbl ${c.maxstbl}, BAR4 ${c.bar4Size} bytes: ${[...cmds].map(String).join('; ')}`,
+      vcdPath,
+    },
   };
+}
+
+/** The command that replays exactly this failure, as printed. */
+export function replayCommand(r: FuzzReport): string {
+  return `ism-sim fuzz --replay ${r.seed}:${r.failure!.path}`;
 }
 
 /** The lines a person needs to reproduce a failure. */
 export function describeFailure(r: FuzzReport): string {
+  const f = r.failure!;
   return [
-    `property failed: ${r.error}`,
-    `  seed ${r.seed}, path ${r.path} (replay: ism-sim fuzz --seed ${r.seed} --runs <same runs>)`,
-    `  counterexample: ${r.counterexample}`,
-    `  waveform of the counterexample: ${r.vcdPath}`,
+    `property failed: ${f.message}`,
+    `  broken rule: ${f.rule}`,
+    `  first failing run: ${f.run} of seed ${r.seed} (path ${f.path})`,
+    `  replay: ${replayCommand(r)}`,
+    `  counterexample: ${f.counterexample}`,
+    `  waveform of the counterexample: ${f.vcdPath}`,
   ].join('\n');
 }

@@ -61,3 +61,78 @@ export function expectedRegionInfo(f: VfioFunctionModel, index: number): { ret: 
   }
   return { ret: -Errno.EINVAL, info: { index, offset: 0n, size: 0n, flags: 0 } };
 }
+
+/** One instruction the driver is expected to issue for a call (busy retries not counted). */
+export interface ExpectedInstruction {
+  readonly kind: 'PCILG' | 'PCISTG' | 'PCISTB';
+  readonly space: number;
+  readonly offset: bigint;
+  readonly len: number;
+}
+
+/** Largest of 8/4/2/1 that is naturally aligned at `at` and fits `left` (ism_vfio_pci_do_io_r). */
+function barReadWidth(at: bigint, left: number): number {
+  for (const w of [8, 4, 2]) if (left >= w && at % BigInt(w) === 0n) return w;
+  return 1;
+}
+
+/** Largest of 4/2/1 that is naturally aligned at `at` and fits `left` (vfio_pci_config_rw_single). */
+function configWidth(at: bigint, left: number): number {
+  for (const w of [4, 2]) if (left >= w && at % BigInt(w) === 0n) return w;
+  return 1;
+}
+
+/**
+ * The instruction sequence a successful call issues, in order: BAR reads as the naturally
+ * aligned PCILG widths of drivers/vfio/pci/ism/main.c ism_vfio_pci_do_io_r; a BAR write as
+ * exactly one PCISTB (ism_vfio_pci_do_io_w); config space as one access per
+ * vfio_pci_config_rw_single step. A call the driver refuses issues nothing.
+ */
+export function expectedInstructions(f: VfioFunctionModel, offset: bigint, count: number, isWrite: boolean): ExpectedInstruction[] {
+  const access = expectedAccess(f, offset, count, isWrite);
+  if (access.ret <= 0) return [];
+  const space = access.space!;
+  if (isWrite && space !== 15) return [{ kind: 'PCISTB', space, offset: access.position!, len: access.ret }];
+  const out: ExpectedInstruction[] = [];
+  const kind = isWrite ? 'PCISTG' : 'PCILG';
+  for (let at = access.position!, left = access.ret; left > 0; ) {
+    const len = space === 15 ? configWidth(at, left) : barReadWidth(at, left);
+    out.push({ kind, space, offset: at, len });
+    at += BigInt(len);
+    left -= len;
+  }
+  return out;
+}
+
+/** How the hardware answers a failing instruction. */
+export type FailedAnswer = { readonly cc: 1 | 3; readonly status: number } | { readonly pic: number };
+
+/**
+ * The errno a failed instruction becomes: __zpci_load / __zpci_store_block
+ * (arch/s390/pci/pci_insn.c) return -EIO for cc 1 and cc 3; a program check lands in the
+ * instruction's exception-table fixup, which leaves cc = -ENXIO. Config accesses pass that errno
+ * through (pci_user_read_config_* → pcibios_err_to_errno keeps a negative errno).
+ */
+export function errnoOfFailure(answer: FailedAnswer): number {
+  return 'pic' in answer ? -Errno.ENXIO : -Errno.EIO;
+}
+
+/** A call whose instruction `at` fails with `answer`: what Linux returns and leaves behind. */
+export interface ExpectedFailure {
+  readonly ret: number;
+  /** The instructions issued: those before the failing one, then the failing one; nothing after. */
+  readonly instructions: readonly ExpectedInstruction[];
+  /**
+   * Bytes completed before the failure (user buffer for reads, device for config writes):
+   * each step copies its bytes only after its instruction succeeded, so a failed step leaves
+   * the user's buffer untouched from its position on (ISM_READ in main.c returns before
+   * copy_to_user; vfio_pci_config_rw_single likewise).
+   */
+  readonly completed: number;
+}
+
+export function expectedFailure(instructions: readonly ExpectedInstruction[], at: number, answer: FailedAnswer): ExpectedFailure {
+  const issued = instructions.slice(0, at + 1);
+  const completed = issued.slice(0, at).reduce((n, i) => n + i.len, 0);
+  return { ret: errnoOfFailure(answer), instructions: issued, completed };
+}

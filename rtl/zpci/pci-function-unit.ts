@@ -224,14 +224,16 @@ export class PciFunctionUnit extends Component {
 
     this.seq('unit', () => {
       const fsm = this.fsm.value;
+      if (dev.reset.value) dev.reset.set(0);
       if (fsm === Fsm.IDLE) {
         if (cpu.rspValid.value) cpu.rspValid.set(0);
         if (this.chkDone.value) this.chkDone.set(0);
-        if (dev.reset.value) dev.reset.set(0);
         if (this.flrPending) {
+          // The pulse may coincide with accepting an instruction (req_ready is already high, so
+          // the CPU counts on this edge): the instruction checks for checkCycles ≥ 1 before the
+          // device sees it, so the reset is always over first.
           this.flrPending = false;
           dev.reset.set(1);
-          return;
         }
         if (cpu.reqValid.value === 0 || cpu.reqReady.value === 0) return;
         cpu.reqReady.set(0);
