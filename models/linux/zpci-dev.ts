@@ -61,6 +61,15 @@ export class ZpciDev {
   }
 
   /**
+   * The reset of zpci_hot_reset_device as one step: disable (the device gets its reset pulse
+   * before the unit takes the next instruction) and enable again with a new handle.
+   */
+  resetFunction(): void {
+    this.pfu.disable();
+    this.pfu.enable();
+  }
+
+  /**
    * zpci_hot_reset_device: disable (the device drops its state) and enable again; the
    * function gets a new handle. Also recovers a function in the error state.
    */

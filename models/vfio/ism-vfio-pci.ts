@@ -14,7 +14,7 @@ import {
   regionPosition,
   type RegionInfo,
 } from './regions.ts';
-import { vfioPciConfigRwSingle, vfioPciCoreEnable } from './pci-core.ts';
+import { vfioPciConfigRwSingle, vfioPciCoreCloseDevice, vfioPciCoreEnable } from './pci-core.ts';
 import { StoreBlockCache } from './store-block-cache.ts';
 import type { UserMemory } from './user-memory.ts';
 
@@ -71,7 +71,10 @@ export class IsmVfioPciDevice {
     this.cache = null;
   }
 
-  /** open_device: vfio_pci_core_enable + finish_enable (the function gets enabled). */
+  /**
+   * ism_vfio_pci_open_device: vfio_pci_core_enable (enable, try a function reset), then
+   * finish_enable (mmap/VGA bookkeeping, not modelled).
+   */
   open(): number {
     const ret = vfioPciCoreEnable(this.zdev);
     if (ret < 0) return ret;
@@ -79,7 +82,9 @@ export class IsmVfioPciDevice {
     return 0;
   }
 
+  /** close_device is the core's: disable and reset, so nothing the user registered survives. */
   close(): void {
+    if (this.opened) vfioPciCoreCloseDevice(this.zdev);
     this.opened = false;
   }
 

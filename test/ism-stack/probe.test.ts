@@ -1,32 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../rtl/hdl/index.ts';
+import { onIsmMachine } from '../support/ism-machine-run.ts';
 import { IsmEventType, IsmRc, type IeqEntry } from '../../rtl/ism/commands.ts';
-import { IsmMachine } from '../../models/host/machine.ts';
 import { IsmDriver } from '../../models/ism/ism-driver.ts';
 import { KernelIsmAccess } from '../../models/ism/kernel-access.ts';
 import { LinuxError } from '../../models/linux/errno.ts';
 import { FaultyAccess } from './faulty-access.ts';
 
-/** Run `body` as the only testbench process of a fresh machine; rethrow what it threw. */
-async function onMachine(vms: number, body: (m: IsmMachine, sim: Simulator) => Promise<void>): Promise<void> {
-  const sim = new Simulator();
-  const m = new IsmMachine(sim, { vms, memorySize: 8 << 20 });
-  let failure: unknown = null;
-  sim.process('tb', async () => {
-    try {
-      await body(m, sim);
-    } catch (e) {
-      failure = e;
-    }
-  });
-  await sim.run({ maxCycles: 2_000_000 });
-  sim.dispose();
-  if (failure) throw failure;
-}
 
 describe('IsmDriver.probe follows ism_dev_init (issue 11 items 3 and 4)', () => {
   it('interrupts subscribed too late: an event posted between REG_IEQ and READ_GID is not lost, nor are later ones', async () => {
-    await onMachine(2, async (m, sim) => {
+    await onIsmMachine(2, async (m, sim) => {
       const peer = new IsmDriver(sim, new KernelIsmAccess(m.vms[0].zdev));
       await peer.probe();
       const access = new FaultyAccess(new KernelIsmAccess(m.vms[1].zdev));
@@ -49,7 +32,7 @@ describe('IsmDriver.probe follows ism_dev_init (issue 11 items 3 and 4)', () => 
   });
 
   it('a failed QUERY_INFO aborted the probe: query_info always returns 0, so the probe goes on', async () => {
-    await onMachine(1, async (m, sim) => {
+    await onIsmMachine(1, async (m, sim) => {
       const access = new FaultyAccess(new KernelIsmAccess(m.vms[0].zdev));
       access.failResponse = 'QUERY_INFO';
       const driver = new IsmDriver(sim, access);
@@ -61,7 +44,7 @@ describe('IsmDriver.probe follows ism_dev_init (issue 11 items 3 and 4)', () => 
   });
 
   it('a failed REG_IEQ left the SBA registered: it unwinds with UNREG_SBA, frees its pages, and a retried probe succeeds', async () => {
-    await onMachine(1, async (m, sim) => {
+    await onIsmMachine(1, async (m, sim) => {
       const vm = m.vms[0];
       const access = new FaultyAccess(new KernelIsmAccess(vm.zdev));
       const pagesBefore = vm.zdev.pages.allocatedPages;
@@ -80,7 +63,7 @@ describe('IsmDriver.probe follows ism_dev_init (issue 11 items 3 and 4)', () => 
   });
 
   it('a failed READ_GID left SBA and IEQ registered: it unwinds with UNREG_IEQ and UNREG_SBA, and a retried probe succeeds', async () => {
-    await onMachine(1, async (m, sim) => {
+    await onIsmMachine(1, async (m, sim) => {
       const vm = m.vms[0];
       const access = new FaultyAccess(new KernelIsmAccess(vm.zdev));
       const pagesBefore = vm.zdev.pages.allocatedPages;

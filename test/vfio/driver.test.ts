@@ -36,6 +36,9 @@ async function withDevice(
   let failure: unknown;
   sim.process('firmware', async () => {
     const dev = VfioDevice.open(machine.zdev, options.driver);
+    // The function reset of open: the unit raises the pulse at the next edge, the device acts on
+    // it at the one after; backdoor pokes come after that.
+    await sim.tick(2);
     try {
       await body({ sim, machine, dev, monitor });
     } catch (e) {
