@@ -64,7 +64,7 @@ export function elaborateIsmSystem(sim: Simulator, options: IsmSystemOptions): I
       bar2Size: ismConfig.bar2Size,
       maxstbl: config.maxstbl,
     });
-    const ism = new IsmAdapter(sim, 'ism', { port: hw.devPort, memory, network: net, timing: timing.ism, config: ismConfig, attributes }, hw);
+    const ism = new IsmAdapter(sim, 'ism', { port: hw.devPort, memory, network: net, timing: timing.ism, config: ismConfig, attributes, functionState: hw.pfu.fnState }, hw);
     return { index, hw, ism, config, memory };
   });
   return { net, vms };

@@ -22,6 +22,13 @@ export interface IsmAdapterConfig {
   readonly notifyWriterOnUnregister: boolean;
   /** QUERY_INFO `version`. */
   readonly queryInfoVersion: number;
+  /**
+   * While the function is in ERROR, BLOCKED or PERMANENT_ERROR, moves into its DMBs are refused
+   * (MOVE_TARGET_NOT_READY) and signals and events to it are dropped, as zPCI blocks a function's
+   * DMA in those states. Off by default: data keeps landing and the peers learn of the state from
+   * the BUF/DEV events only.
+   */
+  readonly blockDmaInErrorState: boolean;
 }
 
 export const DEFAULT_ISM_CONFIG: IsmAdapterConfig = {
@@ -35,4 +42,5 @@ export const DEFAULT_ISM_CONFIG: IsmAdapterConfig = {
   supportsV2: true,
   notifyWriterOnUnregister: true,
   queryInfoVersion: 1,
+  blockDmaInErrorState: false,
 };

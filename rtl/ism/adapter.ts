@@ -6,6 +6,7 @@ import { bigEndianToBytes, bytesToBigEndian } from '../bytes.ts';
 import { DEFAULT_TIMING, type IsmTiming } from '../timing.ts';
 import { DeviceStatus, type DevicePort } from '../zpci/device-port.ts';
 import { DevicePortTarget, type AccessVerdict, type DevicePortTargetLogic, type TargetVerdict } from '../zpci/device-port-target.ts';
+import { FunctionState } from '../zpci/codes.ts';
 import { decodeMoveOffset, IsmStatus, type MoveAddress } from './commands.ts';
 import { ismFunctionAttributes, IsmConfigSpace, type IsmFunctionAttributes } from './config-space.ts';
 import { DEFAULT_ISM_CONFIG, type IsmAdapterConfig } from './adapter-config.ts';
@@ -24,6 +25,12 @@ export interface IsmAdapterOptions {
   readonly config?: Partial<IsmAdapterConfig>;
   /** zPCI function attributes (default: fid = 0x10 + VM index). */
   readonly attributes?: IsmFunctionAttributes;
+  /**
+   * The zPCI function's state (codes.ts FunctionState, the unit's `fn_state`): entering an error
+   * state or DISABLED is announced to the peers, and DMA into this VM is blocked while the error
+   * bit is set. Default: always ENABLED.
+   */
+  readonly functionState?: Signal<number>;
 }
 
 const SPACE_MOVE = 0;
@@ -61,6 +68,9 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   readonly dmbsOwned: Signal<number>;
   readonly movesOut: Signal<number>;
   readonly moveRejectsSig: Signal<number>;
+  /** The function state last seen (an edge detector on the unit's fn_state). */
+  readonly fnStateSeen: Signal<number>;
+  private readonly fnStateIn: Signal<number> | undefined;
   /** The DMB and address the accepted move's header resolved to (the lookup result latch). */
   private move: { dmb: DmbRecord; addr: MoveAddress } | null = null;
 
@@ -87,11 +97,13 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
     this.dmbsOwned = this.reg('dmbs', 12);
     this.movesOut = this.reg('moves', 32);
     this.moveRejectsSig = this.reg('move_rejects', 32);
+    this.fnStateIn = options.functionState;
+    this.fnStateSeen = this.reg('fn_state', 3, this.fnStateIn?.value ?? FunctionState.ENABLED);
     this.target = new DevicePortTarget(sim, 'port', this, this.port, this);
     this.cmd = new CommandProcessor(sim, 'cmd', this, t);
     this.dmaPort = new DmaPort(sim, 'dma', this, this.memory);
     const dma = (address: number, bytes: Uint8Array, or: boolean): void => this.network.dma(this, address, bytes, or);
-    this.rx = new ReceiveSide(sim, 'rx', this, this.msi, this.memory, dma, this.config, t, () => this.configSpace.msiEnabled);
+    this.rx = new ReceiveSide(sim, 'rx', this, this.msi, this.memory, dma, this.config, t, () => this.configSpace.msiEnabled, () => this.dmaBlocked);
   }
 
   // ------------------------------------------------------------------ views for tests / network
@@ -143,8 +155,19 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
 
   // ------------------------------------------------------------------ clocked behaviour
 
-  /** First half of the network's edge: reset, the command counter, the DevicePort handshakes. */
+  /**
+   * DMA into this VM is blocked (with `blockDmaInErrorState`): the function is in ERROR, BLOCKED
+   * (Linux `zpci_reset_load_store_blocked`: load/store again, DMA still blocked) or PERMANENT_ERROR.
+   */
+  get dmaBlocked(): boolean {
+    if (!this.config.blockDmaInErrorState) return false;
+    const s = this.fnStateSeen.value;
+    return s === FunctionState.ERROR || s === FunctionState.BLOCKED || s === FunctionState.PERMANENT_ERROR;
+  }
+
+  /** First half of the network's edge: function state changes, reset, the command counter, the DevicePort handshakes. */
   stepPort(): void {
+    if (this.fnStateIn !== undefined && this.fnStateIn.value !== this.fnStateSeen.value) this.functionStateChanged(this.fnStateIn.value);
     if (this.port.reset.value === 1) {
       this.functionReset();
       return;
@@ -214,6 +237,18 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
 
   private bump(counter: Signal<number>): void {
     counter.set((counter.next + 1) >>> 0);
+  }
+
+  /** Tell the peers what the new state implies (rtl/ism/README.md "Peer state events"). */
+  private functionStateChanged(now: number): void {
+    const was = this.fnStateSeen.value;
+    this.fnStateSeen.set(now);
+    const healthy = was === FunctionState.ENABLED;
+    if (now === FunctionState.DISABLED) {
+      if (was !== FunctionState.DISABLED) this.network.peerStateChanged(this, 'disabled');
+    } else if ((now === FunctionState.ERROR || now === FunctionState.PERMANENT_ERROR) && healthy) {
+      this.network.peerStateChanged(this, 'error');
+    }
   }
 
   /** Function-level reset: everything registered goes, the command aborts, config resets. Counters are kept. */

@@ -80,7 +80,24 @@ export const IsmStatus = {
 
 /** IEQ event types and codes (spec §6; N: drivers/s390/net/ism.h). */
 export const IsmEventType = { BUF: 0, DEV: 1, SWR: 2 } as const;
-export const IsmEventCode = { BUF_DMB_UNREGISTERED: 4 } as const;
+export const IsmEventCode = {
+  /** DEV: the function with GID `tok` went into an error state. */
+  DEV_GID_ERR_STATE: 1,
+  /** BUF: the function owning DMB `tok` (which this function writes) is in an error state. */
+  BUF_OWNING_ISM_DEV_IN_ERR_STATE: 2,
+  /** BUF: the function writing this function's DMB `tok` is in an error state. */
+  BUF_USING_ISM_DEV_IN_ERR_STATE: 3,
+  /** BUF: DMB `tok`, which this function writes, was unregistered (or its owner reset). */
+  BUF_DMB_UNREGISTERED: 4,
+  /** BUF: VLAN mismatch with the DMB's owner (never posted by this model: VLANs are checked per move). */
+  BUF_VLAN_MISMATCH_WITH_OWNER: 5,
+  /** BUF: VLAN mismatch with the DMB's user (never posted by this model). */
+  BUF_VLAN_MISMATCH_WITH_USER: 6,
+  /** DEV: the function with GID `tok` was disabled. */
+  DEV_GID_DISABLED: 7,
+  /** BUF: the function writing this function's DMB `tok` was disabled. */
+  BUF_USING_ISM_DEV_DISABLED: 8,
+} as const;
 
 export interface FieldSpec {
   readonly name: string;

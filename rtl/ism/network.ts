@@ -145,7 +145,7 @@ export class IsmNetwork extends Component {
     if (notifyWriter) {
       const writer = this.byGid(d.rgid);
       if (writer) {
-        this.postEvent(writer, { type: IsmEventType.BUF, code: IsmEventCode.BUF_DMB_UNREGISTERED, tok: token, info: 0n }, true);
+        this.postEvent(writer, bufEvent(IsmEventCode.BUF_DMB_UNREGISTERED, token), true);
       }
     }
     return IsmRc.OK;
@@ -163,10 +163,37 @@ export class IsmNetwork extends Component {
 
   /** Function-level reset of `owner`: every DMB it owns goes, in token order. */
   unregisterAllOf(owner: IsmAdapter, notifyWriter: boolean): void {
-    const tokens = this.dmbsOwnedBy(owner.index)
-      .map((d) => d.token)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const t of tokens) this.unregisterDmb(owner, t, notifyWriter);
+    for (const d of this.sortedDmbs()) if (d.owner === owner.index) this.unregisterDmb(owner, d.token, notifyWriter);
+  }
+
+  /**
+   * Function `x` went into an error state or was disabled: BUF events per DMB it owns or writes,
+   * then one DEV event (tok = x's GID) to each function with such a DMB, in VM-index order.
+   * Error: writers of x's DMBs get BUF 2, owners of DMBs x writes get BUF 3, then DEV 1.
+   * Disabled: owners of DMBs x writes get BUF 8, then DEV 7 (x's own DMBs go with the reset that
+   * follows, with BUF 4 to their writers).
+   */
+  peerStateChanged(x: IsmAdapter, change: 'error' | 'disabled'): void {
+    const peers = new Set<IsmAdapter>();
+    for (const d of this.sortedDmbs()) {
+      const owner = this.adapters[d.owner];
+      if (owner === x) {
+        const writer = this.byGid(d.rgid);
+        if (writer === undefined || writer === x) continue;
+        peers.add(writer);
+        if (change === 'error') this.postEvent(writer, bufEvent(IsmEventCode.BUF_OWNING_ISM_DEV_IN_ERR_STATE, d.token), true);
+      } else if (d.rgid === x.gid) {
+        peers.add(owner);
+        const code = change === 'error' ? IsmEventCode.BUF_USING_ISM_DEV_IN_ERR_STATE : IsmEventCode.BUF_USING_ISM_DEV_DISABLED;
+        this.postEvent(owner, bufEvent(code, d.token), true);
+      }
+    }
+    const code = change === 'error' ? IsmEventCode.DEV_GID_ERR_STATE : IsmEventCode.DEV_GID_DISABLED;
+    for (const p of [...peers].sort((a, b) => a.index - b.index)) this.postEvent(p, { type: IsmEventType.DEV, code, tok: x.gid, info: 0n }, true);
+  }
+
+  private sortedDmbs(): DmbRecord[] {
+    return [...this.dmbs.values()].sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
   }
 
   /** Validation at the block header (before any beat): token, writer GID, VLAN, DMBE index, bounds. */
@@ -184,6 +211,8 @@ export class IsmNetwork extends Component {
     if (dmb.vlanValid && !writer.hasVlan(dmb.vlanId)) return { status: IsmStatus.MOVE_VLAN_MISMATCH };
     if (a.sf && a.idx >= 16) return { status: IsmStatus.MOVE_BAD_DMBE_INDEX };
     if (a.offset + length > dmb.length) return { status: IsmStatus.MOVE_OUT_OF_BOUNDS };
+    // The owner's function is in an error state: its DMA is blocked (BUF 2 told the writer).
+    if (this.adapters[dmb.owner].dmaBlocked) return { status: IsmStatus.MOVE_TARGET_NOT_READY };
     return { status: 0, dmb };
   }
 
@@ -193,7 +222,7 @@ export class IsmNetwork extends Component {
    */
   commitMove(writer: IsmAdapter, dmb: DmbRecord, a: MoveAddress, bytes: Uint8Array): number {
     void writer;
-    if (this.dmbs.get(dmb.token) !== dmb) {
+    if (this.dmbs.get(dmb.token) !== dmb || this.adapters[dmb.owner].dmaBlocked) {
       IsmNetwork.bump(this.moveRejects);
       return IsmStatus.MOVE_TARGET_NOT_READY;
     }
@@ -224,4 +253,8 @@ export class IsmNetwork extends Component {
     );
     target.dmaPort.write(address, bytes, or);
   }
+}
+
+function bufEvent(code: number, token: bigint): IsmEvent {
+  return { type: IsmEventType.BUF, code, tok: token, info: 0n };
 }

@@ -68,6 +68,8 @@ export class ReceiveSide extends Component {
     private readonly config: IsmAdapterConfig,
     timing: IsmTiming,
     private readonly msiEnabled: () => boolean,
+    /** The function's DMA is blocked (error state): deliveries are dropped. */
+    private readonly dmaBlocked: () => boolean,
   ) {
     super(sim, name, parent);
     if (!Number.isInteger(timing.msiLatency) || timing.msiLatency < 1 || timing.msiLatency > MAX_MSI_LATENCY) {
@@ -175,8 +177,9 @@ export class ReceiveSide extends Component {
 
   /** Handle this edge's deliveries in arrival order; true if one of them requests an MSI. */
   private drainInbox(): boolean {
-    const sba = this.sbaAddress;
-    const ieq = this.ieqAddress;
+    const blocked = this.dmaBlocked();
+    const sba = blocked ? null : this.sbaAddress;
+    const ieq = blocked ? null : this.ieqAddress;
     const interrupts = ieq !== null;
     // SBA byte 0 as it will be after this edge's earlier deliveries (memory holds the value before the edge).
     let byte0 = sba !== null ? this.memory.read(sba, 1)[0] : 0;

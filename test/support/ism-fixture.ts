@@ -2,7 +2,8 @@
  * N ISM adapters on one network, each with its own GuestMemory and DevicePort driven by a
  * DevicePortDriver: the device half without the zPCI unit.
  */
-import { Component, Simulator } from '../../rtl/hdl/index.ts';
+import { Component, Simulator, type Signal } from '../../rtl/hdl/index.ts';
+import { FunctionState } from '../../rtl/zpci/codes.ts';
 import { DevicePort, DeviceStatus } from '../../rtl/zpci/device-port.ts';
 import { IsmAdapter, type IsmAdapterConfig } from '../../rtl/ism/adapter.ts';
 import { IsmNetwork } from '../../rtl/ism/network.ts';
@@ -27,6 +28,8 @@ export interface IsmVm {
   readonly port: DevicePort;
   readonly driver: DevicePortDriver;
   readonly adapter: IsmAdapter;
+  /** The zPCI function state the adapter sees (a testbench-driven wire, ENABLED at start). */
+  readonly fnState: Signal<number>;
 }
 
 export interface CommandResult {
@@ -62,8 +65,9 @@ export class IsmFixture {
       const scope = new Component(this.sim, `vm${i}`);
       const memory = new GuestMemory(options.memorySize ?? 64 << 20);
       const port = new DevicePort(this.sim, 'port', scope);
-      const adapter = new IsmAdapter(this.sim, 'ism', { port, memory, network: this.net, timing: this.timing, config: options.config }, scope);
-      this.vms.push({ index: i, scope, memory, port, adapter, driver: new DevicePortDriver(this.sim, port) });
+      const fnState = this.sim.signal(`vm${i}.fn_state`, 3, FunctionState.ENABLED);
+      const adapter = new IsmAdapter(this.sim, 'ism', { port, memory, network: this.net, timing: this.timing, config: options.config, functionState: fnState }, scope);
+      this.vms.push({ index: i, scope, memory, port, adapter, fnState, driver: new DevicePortDriver(this.sim, port) });
     }
   }
 
