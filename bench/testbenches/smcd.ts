@@ -3,7 +3,7 @@ import { randomBytes } from '../../models/host/prng.ts';
 import { smcdTransfer } from '../../models/ism/smcd-transfer.ts';
 import { InstructionMonitor, VFIO_ISM_DRIVER_RULES } from '../../models/ref/instruction-monitor.ts';
 import { Op } from '../../rtl/zpci/codes.ts';
-import { runBench, traceIfAsked, type Testbench } from '../harness.ts';
+import { KERNEL_DRIVER_MAXSTBL, runBench, traceIfAsked, type Testbench } from '../harness.ts';
 
 /** VM 0 → VM 1 and VM 1 → VM 0 stream lengths. */
 const DOWN = 256 * 1024;
@@ -26,6 +26,8 @@ export const smcdBench: Testbench = {
   name: 'smcd',
   description: 'SMC-D over ISM: two VMs stream 256 KiB and 64 KiB both ways through 16 KiB DMB rings, CDC at +0 with the signal, data from +32',
   vms: { min: 2, max: 2, default: 2 },
+  seeded: true,
+  maxstbl: KERNEL_DRIVER_MAXSTBL,
   run: (options) =>
     runBench('smcd', options, async (ctx) => {
       const { sim, note } = ctx;
