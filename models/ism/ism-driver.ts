@@ -18,6 +18,8 @@ import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import { SimMutex } from '../../rtl/hdl/mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 import type { CallerBuffer, IsmDeviceAccess } from './device-access.ts';
+import { MAX_DIBS_CLIENTS, type DibsClient, type DibsDevice } from './dibs.ts';
+import { translateIsmEvent, type DibsEvent } from './ism-events.ts';
 
 /** The driver's sentinel for "no response read" (ism.h ISM_ERROR). */
 export const ISM_ERROR = 0xffff;
@@ -27,6 +29,8 @@ export const ISM_DMB_BIT_OFFSET = 32;
 export const ISM_IEQ_LENGTH = 512;
 /** Largest DMB (DMA segment size limit set at probe). */
 export const ISM_MAX_DMB_LENGTH = 1 << 20;
+/** The VLAN id that does not exist; ADD_VLAN_ID of it succeeds only on SMC-Dv2 hardware (include/net/smc.h). */
+export const ISM_RESERVED_VLANID = 0x1fff;
 const MOVE_BOUNDARY = 4096;
 
 export interface CommandResult {
@@ -57,7 +61,7 @@ export interface DmbSignal {
  * registration, moves split at 4 KiB target boundaries with the signal on the last chunk, and
  * the interrupt handler (summary bit, DMB bits and masks, then the event queue).
  */
-export class IsmDriver {
+export class IsmDriver implements DibsDevice {
   gid = 0n;
   queryInfo: FieldValues = {};
   private sba = -1;
@@ -73,7 +77,14 @@ export class IsmDriver {
   private readonly commandLock: SimMutex;
   private readonly signals = new Subject<DmbSignal>();
   private readonly events = new Subject<IeqEntry>();
+  private readonly dibsEvents = new Subject<DibsEvent>();
   private irqSubscription: Subscription | null = null;
+  /** Forwarding slots by client id (dibs->subs); null = not forwarded. */
+  private readonly subs: (DibsClient | null)[] = new Array<DibsClient | null>(MAX_DIBS_CLIENTS).fill(null);
+  /** The client id of each DMB by SBA index (sba_client_arr / dmb_clientid_arr). */
+  private readonly dmbClient = new Map<number, number>();
+  /** ADD_VLAN_ID 0x1FFF succeeded (probeV2): the device is SMC-Dv2 capable. */
+  v2Capable = false;
   /** Commands issued, by name; interrupts handled; for summaries. */
   readonly counts = { commands: {} as Record<string, number>, interrupts: 0, moves: 0, moveChunks: 0, moveBytes: 0 };
 
@@ -92,6 +103,19 @@ export class IsmDriver {
   /** Events drained from the IEQ. */
   get events$(): Observable<IeqEntry> {
     return this.events.asObservable();
+  }
+
+  /** Events drained from the IEQ as clients get them (translated as ism_handle_event does). */
+  get dibsEvents$(): Observable<DibsEvent> {
+    return this.dibsEvents.asObservable();
+  }
+
+  setSubscriber(id: number, client: DibsClient | null): void {
+    this.subs[id] = client;
+  }
+
+  hasDmbsOf(id: number): boolean {
+    return [...this.dmbClient.values()].includes(id);
   }
 
   get sbaAddress(): number {
@@ -226,9 +250,12 @@ export class IsmDriver {
     for (const dmb of [...this.dmbs.values()]) {
       await this.unregisterDmb(dmb).catch(() => this.forgetDmb(dmb));
     }
+    if (this.v2Capable) await this.delVlanId(ISM_RESERVED_VLANID);
+    this.v2Capable = false;
     await this.unregisterIeq();
     await this.unregisterSba();
     this.freeIrq();
+    this.dibsEvents.complete();
     this.signals.complete();
     this.events.complete();
   }
@@ -237,7 +264,7 @@ export class IsmDriver {
    * Register a DMB that `rgid` may write (ism_register_dmb): contiguous zeroed memory, an SBA
    * index (the one asked for, or the first free from 32), then REG_DMB for the token.
    */
-  async registerDmb(options: { length: number; rgid: bigint; sbaIndex?: number; vlanId?: number }): Promise<Dmb> {
+  async registerDmb(options: { length: number; rgid: bigint; sbaIndex?: number; vlanId?: number; clientId?: number }): Promise<Dmb> {
     const { length, rgid } = options;
     if (!Number.isInteger(length) || length <= 0 || length > ISM_MAX_DMB_LENGTH) {
       throw new LinuxError(Errno.EINVAL, `DMB length ${length} (1..${ISM_MAX_DMB_LENGTH})`);
@@ -274,11 +301,17 @@ export class IsmDriver {
     }
     const dmb: Dmb = { token: r.fields.dmb_tok, iova, length, sbaIndex: index, rgid };
     this.dmbs.set(index, dmb);
+    // The DMB's signals go to the client that registered it (ism_register_dmb sets sba_client_arr).
+    if (options.clientId !== undefined) this.dmbClient.set(index, options.clientId);
     return dmb;
   }
 
-  /** UNREG_DMB; ISM_ERROR counts as done (the memory is freed either way, like Linux). */
+  /**
+   * UNREG_DMB; ISM_ERROR counts as done (the memory is freed either way, like Linux). The DMB's
+   * signals stop reaching its client before the command (ism_unregister_dmb).
+   */
   async unregisterDmb(dmb: Dmb): Promise<void> {
+    if (this.dmbs.get(dmb.sbaIndex) === dmb) this.dmbClient.delete(dmb.sbaIndex);
     const r = await this.command('UNREG_DMB', { dmb_tok: dmb.token });
     if (r.ret !== 0 && r.ret !== ISM_ERROR) throw new LinuxError(Errno.EIO, `ISM UNREG_DMB returned 0x${r.ret.toString(16)}`);
     this.forgetDmb(dmb);
@@ -287,6 +320,7 @@ export class IsmDriver {
   private forgetDmb(dmb: Dmb): void {
     if (this.dmbs.get(dmb.sbaIndex) !== dmb) return;
     this.dmbs.delete(dmb.sbaIndex);
+    this.dmbClient.delete(dmb.sbaIndex);
     this.claimedIndices.delete(dmb.sbaIndex);
     this.access.freeDma(dmb.iova);
   }
@@ -335,6 +369,45 @@ export class IsmDriver {
     return r.ret;
   }
 
+  /**
+   * QUERY_RGID (ism_query_rgid; SMC's cantalk check before a connection): 0 when `rgid` is
+   * reachable (on `vlanId`, if given); otherwise the device's ret.
+   */
+  async queryRemoteGid(rgid: bigint, vlanId?: number): Promise<number> {
+    const r = await this.command('QUERY_RGID', { rgid, vlan_valid: vlanId !== undefined ? 1n : 0n, vlan_id: BigInt(vlanId ?? 0) });
+    return r.ret;
+  }
+
+  /** ADD_VLAN_ID (ism_add_vlan_id): the device's ret. */
+  async addVlanId(vlanId: number): Promise<number> {
+    return (await this.command('ADD_VLAN_ID', { vlan_id: BigInt(vlanId) })).ret;
+  }
+
+  /** DEL_VLAN_ID (ism_del_vlan_id): the device's ret. */
+  async delVlanId(vlanId: number): Promise<number> {
+    return (await this.command('DEL_VLAN_ID', { vlan_id: BigInt(vlanId) })).ret;
+  }
+
+  /** SET_VLAN (ism_set_vlan_required): the device's ret. */
+  async setVlanRequired(): Promise<number> {
+    return (await this.command('SET_VLAN')).ret;
+  }
+
+  /** RESET_VLAN (ism_reset_vlan_required): the device's ret. */
+  async resetVlanRequired(): Promise<number> {
+    return (await this.command('RESET_VLAN')).ret;
+  }
+
+  /**
+   * The SMC-Dv2 probe: ADD_VLAN_ID of the reserved id 0x1FFF succeeds only on V2 hardware (the
+   * SMC-era ism_dev_init did it after READ_GID; since DIBS, SMC does it when the device is
+   * added). remove() deletes the id again when it was added (ism_dev_exit).
+   */
+  async probeV2(): Promise<boolean> {
+    this.v2Capable = (await this.addVlanId(ISM_RESERVED_VLANID)) === 0;
+    return this.v2Capable;
+  }
+
   /** The DMB registered at `sbaIndex`, if any. */
   dmbAt(sbaIndex: number): Dmb | undefined {
     return this.dmbs.get(sbaIndex);
@@ -366,6 +439,9 @@ export class IsmDriver {
       const mask = mem.readU16(maskAt);
       mem.writeU16(maskAt, 0);
       if (this.dmbs.has(i)) this.signals.next({ sbaIndex: i, mask, cycle });
+      // Routed to the DMB's client; a bit with no (subscribed) client is dropped (ism_handle_irq).
+      const clientId = this.dmbClient.get(i);
+      if (clientId !== undefined) this.subs[clientId]?.handleIrq?.(this, i, mask);
     }
     const after = mem.readU8(s + Sba.SUMMARY_BYTE);
     if (after & Sba.EVENT_MASK) {
@@ -383,6 +459,10 @@ export class IsmDriver {
       this.ieqIndex = (this.ieqIndex + 1) % Ieq.ENTRIES;
       const entry = decodeIeqEntry(mem.read(this.ieq + Ieq.entryOffset(this.ieqIndex), Ieq.ENTRY_SIZE));
       this.events.next(entry);
+      // Every subscribed client gets every event (ism_handle_event).
+      const event = translateIsmEvent(entry);
+      this.dibsEvents.next(event);
+      for (const client of this.subs) client?.handleEvent?.(this, event);
     }
   }
 }
