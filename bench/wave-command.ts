@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { parseVcd } from '../rtl/hdl/vcd-reader.ts';
+import { parseVcd } from './wave/vcd-reader.ts';
 import { clockPeriod, sampleWindow, selectSignals } from './wave/window.ts';
 import { renderSvg, renderText } from './wave/render.ts';
 import { integer } from './integer-option.ts';

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseVcd, type VcdDocument } from '../rtl/hdl/vcd-reader.ts';
+import { parseVcd, type VcdDocument } from '../bench/wave/vcd-reader.ts';
 import { TEST_WAVES_DIR } from './support/waves.ts';
 
 function has(tool: string): boolean {

@@ -1,4 +1,4 @@
-import type { VcdDocument } from '../../rtl/hdl/vcd-reader.ts';
+import type { VcdDocument } from './vcd-reader.ts';
 
 /** A run of cycles of chosen signals, sampled once per cycle (at the rising edge's time). */
 export interface WaveWindow {

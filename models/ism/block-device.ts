@@ -5,7 +5,7 @@
  * whole payload has arrived and its range checked, so a failed transfer changes nothing.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs';
-import { SimMutex } from '../../rtl/hdl/mutex.ts';
+import { SimMutex } from '../host/sim-mutex.ts';
 import { Channel, ChannelError, StackErrno, stackErrnoName } from './channel.ts';
 
 export const SECTOR_SIZE = 512;

@@ -9,7 +9,7 @@
  * the real ISM hardware end to end.
  */
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
-import { SimMutex } from '../../rtl/hdl/mutex.ts';
+import { SimMutex } from '../host/sim-mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 
 export const HEADER_SIZE = 32;

@@ -15,7 +15,7 @@ import {
   type IsmCmdName,
 } from '../../rtl/ism/commands.ts';
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
-import { SimMutex } from '../../rtl/hdl/mutex.ts';
+import { SimMutex } from '../host/sim-mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 import type { CallerBuffer, IsmDeviceAccess } from './device-access.ts';
 import { MAX_DIBS_CLIENTS, type DibsClient, type DibsDevice } from './dibs.ts';

@@ -3,5 +3,3 @@ export * from './errors.ts';
 export * from './simulator.ts';
 export * from './component.ts';
 export * from './vcd-writer.ts';
-export * from './vcd-reader.ts';
-export * from './mutex.ts';

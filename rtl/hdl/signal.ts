@@ -1,4 +1,8 @@
 import { Observable, Subject, defer, startWith } from 'rxjs';
+import { DepositError, MultipleDriverError, PhaseError, SignalRangeError, SimDisposedError } from './errors.ts';
+import { Role, phaseName, type Writer } from './writer.ts';
+
+export { SignalRangeError, MultipleDriverError } from './errors.ts';
 
 /** Values up to 32 bits are JS numbers; 33..64-bit signals hold bigints so every bit is exact. */
 export type SignalValue = number | bigint;
@@ -6,30 +10,21 @@ export type SignalValue = number | bigint;
 /** Whether the waveform shows the signal as a register (written on the clock edge) or a wire. */
 export type SignalKind = 'wire' | 'reg';
 
-/** The part of the simulator a signal talks to when it is written or committed. */
+/** The part of the kernel a signal talks to when it is written, read (strict mode) or committed. */
 export interface SignalHost {
+  /** Whoever runs now: the kernel sets it before running any code that may write. */
+  readonly writer: Writer;
+  readonly cycle: number;
   /** Called once per phase, the first time a signal gets a next value that differs. */
   markPending(signal: Signal<SignalValue>): void;
-  /** Identity of the process writing right now (undefined while a testbench process runs). */
-  readonly activeDriver: object | undefined;
   /** Someone observes settled values from now on: the host must report changes. */
   trackChanges(): void;
-}
-
-/** Thrown when a value cannot be represented in a signal's width. */
-export class SignalRangeError extends RangeError {
-  constructor(readonly signalName: string, readonly width: number, readonly attempted: SignalValue) {
-    super(`signal ${signalName} (width ${width}) cannot hold ${attempted}`);
-    this.name = 'SignalRangeError';
-  }
-}
-
-/** Thrown when two clocked/combinational processes drive the same signal. */
-export class MultipleDriverError extends Error {
-  constructor(readonly signalName: string) {
-    super(`signal ${signalName} is driven by more than one process`);
-    this.name = 'MultipleDriverError';
-  }
+  /** A hardware process wrote the signal for the first time (combinational outputs feed the ordering). */
+  driverFound(signal: Signal<SignalValue>, writer: Writer): void;
+  /** An observer wrote: the write is dropped and the kernel fails the run with this error after the phase. */
+  refuse(error: Error): void;
+  /** Strict mode: check a read against the running combinational process's sensitivity list. */
+  checkRead(signal: Signal<SignalValue>): void;
 }
 
 export interface CombReader {
@@ -37,14 +32,16 @@ export interface CombReader {
 }
 
 /**
- * A named, fixed-width value with a current (settled) value and a next value.
- * Writes go to `next`; the simulator's commit phase makes them current.
+ * A named, fixed-width value with a settled value and a scheduled one. Writes are scheduled;
+ * the kernel's commit phase makes them current. Each signal has one driver: the hardware
+ * process that first writes it, or testbench code (one testbench writer per cycle). A
+ * testbench overrides hardware only explicitly, with force()/release() or deposit().
  */
 export class Signal<T extends SignalValue = number> {
   /** Dense index assigned by the simulator; also the canonical order in waveforms. */
   readonly id: number;
-  private current: T;
-  private nextValue: T;
+  protected current: T;
+  private scheduled: T;
   pending = false;
   /** Combinational processes sensitive to this signal. */
   readonly readers: CombReader[] = [];
@@ -52,7 +49,16 @@ export class Signal<T extends SignalValue = number> {
   lastChange = -1;
   /** Queued for the current cycle's publish (tracers, observers). */
   inChangedList = false;
-  private driver: object | undefined;
+  /** The hardware process driving this signal, once it has written it. */
+  private hardwareDriver: Writer | undefined;
+  /** A writer whose writes need no checks (the hardware driver, while not forced). */
+  private trusted: Writer | undefined;
+  private testbenchDriven = false;
+  private testbenchWriter: Writer | undefined;
+  private testbenchCycle = -1;
+  private forced = false;
+  /** While forced: the value the driver last wrote, restored by release(). */
+  private driven: T;
   private published: T;
   private readonly wide: boolean;
   private readonly max: number;
@@ -60,7 +66,7 @@ export class Signal<T extends SignalValue = number> {
   private subject: Subject<SignalValue> | undefined;
 
   constructor(
-    private readonly host: SignalHost,
+    protected readonly host: SignalHost,
     id: number,
     /** Hierarchical name, dot-separated: `vm0.pfu.state`. */
     readonly name: string,
@@ -71,10 +77,10 @@ export class Signal<T extends SignalValue = number> {
     this.id = id;
     this.wide = width > 32;
     this.max = width >= 32 ? 0xffff_ffff : 2 ** width - 1;
-    const ok = this.fits(initial);
-    if (!ok) throw new SignalRangeError(name, width, initial);
+    if (!this.fits(initial)) throw new SignalRangeError(name, width, initial);
     this.current = initial;
-    this.nextValue = initial;
+    this.scheduled = initial;
+    this.driven = initial;
     this.published = initial;
   }
 
@@ -87,31 +93,126 @@ export class Signal<T extends SignalValue = number> {
     return this.current;
   }
 
-  /** The value that will become current at the next commit. */
-  get next(): T {
-    return this.nextValue;
+  /** Name of the hardware process driving this signal (undefined: testbench-driven or not yet written). */
+  get driver(): string | undefined {
+    return this.hardwareDriver?.name;
+  }
+
+  get isForced(): boolean {
+    return this.forced;
   }
 
   /** Schedule a new value; it becomes visible after the commit phase. */
   set(value: T): void {
     if (!this.fits(value)) throw new SignalRangeError(this.name, this.width, value);
-    const writer = this.host.activeDriver;
-    if (writer !== undefined && this.driver !== writer) {
-      if (this.driver === undefined) this.driver = writer;
-      else throw new MultipleDriverError(this.name);
+    const writer = this.host.writer;
+    if (writer !== this.trusted && !this.admit(writer, value)) return;
+    this.schedule(value);
+  }
+
+  /** Testbench: hold the signal at `value` whatever its driver writes, until release(). */
+  force(value: T): void {
+    if (!this.fits(value)) throw new SignalRangeError(this.name, this.width, value);
+    this.requireTestbench('force()');
+    if (!this.forced) {
+      this.forced = true;
+      this.driven = this.scheduled;
+      this.trusted = undefined;
     }
-    this.nextValue = value;
+    this.schedule(value);
+  }
+
+  /** Testbench: end a force; the signal takes the value its driver last wrote. */
+  release(): void {
+    this.requireTestbench('release()');
+    if (!this.forced) return;
+    this.forced = false;
+    this.schedule(this.driven);
+  }
+
+  /**
+   * Testbench: a one-shot write that does not take ownership (a register keeps the value
+   * until its clocked process next writes it). Refused for combinational outputs.
+   */
+  deposit(value: T): void {
+    if (!this.fits(value)) throw new SignalRangeError(this.name, this.width, value);
+    this.requireTestbench('deposit()');
+    if (this.hardwareDriver?.role === Role.COMBINATIONAL) throw new DepositError(this.name, this.hardwareDriver.name);
+    if (this.forced) this.driven = value;
+    else this.schedule(value);
+  }
+
+  private schedule(value: T): void {
+    this.scheduled = value;
     if (!this.pending && value !== this.current) {
       this.pending = true;
       this.host.markPending(this as unknown as Signal<SignalValue>);
     }
   }
 
+  /** Checks a writer that is not trusted yet; false when the write only updates a forced signal's driven value. */
+  private admit(writer: Writer, value: T): boolean {
+    switch (writer.role) {
+      case Role.ELABORATION:
+        return true;
+      case Role.CLOCKED:
+      case Role.COMBINATIONAL:
+        if (this.hardwareDriver === undefined) {
+          if (this.testbenchDriven) throw new MultipleDriverError(this.name, this.testbenchWriter!.name, writer.name);
+          this.hardwareDriver = writer;
+          this.host.driverFound(this as unknown as Signal<SignalValue>, writer);
+        } else if (this.hardwareDriver !== writer) {
+          throw new MultipleDriverError(this.name, this.hardwareDriver.name, writer.name);
+        }
+        if (this.forced) {
+          this.driven = value;
+          return false;
+        }
+        this.trusted = writer;
+        return true;
+      case Role.TESTBENCH:
+        if (this.hardwareDriver !== undefined) {
+          throw new MultipleDriverError(this.name, this.hardwareDriver.name, writer.name, 'a testbench overrides hardware with force()/release() or deposit()');
+        }
+        this.claimForTestbench(writer);
+        this.testbenchDriven = true;
+        if (this.forced) {
+          this.driven = value;
+          return false;
+        }
+        return true;
+      case Role.DISPOSED:
+        throw new SimDisposedError(`set() of signal ${this.name}`, this.host.cycle);
+      default: {
+        const error = new PhaseError(this.name, phaseName(writer.role), `set() by ${writer.name}`);
+        this.host.refuse(error);
+        return false;
+      }
+    }
+  }
+
+  /** One testbench writer per signal and cycle, whoever they are. */
+  private claimForTestbench(writer: Writer): void {
+    const cycle = this.host.cycle;
+    if (this.testbenchCycle === cycle && this.testbenchWriter !== writer) {
+      throw new MultipleDriverError(this.name, this.testbenchWriter!.name, writer.name, `both wrote it in cycle ${cycle}`);
+    }
+    this.testbenchWriter = writer;
+    this.testbenchCycle = cycle;
+  }
+
+  private requireTestbench(operation: string): void {
+    const writer = this.host.writer;
+    if (writer.role === Role.DISPOSED) throw new SimDisposedError(`${operation} of signal ${this.name}`, this.host.cycle);
+    if (writer.role !== Role.TESTBENCH) throw new PhaseError(this.name, phaseName(writer.role), operation);
+    this.claimForTestbench(writer);
+  }
+
   /** Commit phase: returns true when the current value changed. */
   commit(cycle: number): boolean {
     this.pending = false;
-    if (this.nextValue === this.current) return false;
-    this.current = this.nextValue;
+    if (this.scheduled === this.current) return false;
+    this.current = this.scheduled;
     this.lastChange = cycle;
     return true;
   }
@@ -138,7 +239,7 @@ export class Signal<T extends SignalValue = number> {
 
   /**
    * Called by the simulator at each settled point for signals that changed during the cycle.
-   * A value that changed and changed back inside the delta cycles is not a settled change.
+   * A value that changed and changed back inside the cycle is not a settled change.
    */
   emitSettled(): void {
     if (this.current === this.published) return;
@@ -160,5 +261,13 @@ export class Signal<T extends SignalValue = number> {
       return !this.wide && value >>> 0 === value && value <= this.max;
     }
     return this.wide && value >= 0n && BigInt.asUintN(this.width, value) === value;
+  }
+}
+
+/** Strict mode's signal: every read is checked against the running combinational process's sensitivity list. */
+export class CheckedSignal<T extends SignalValue = number> extends Signal<T> {
+  override get value(): T {
+    this.host.checkRead(this as unknown as Signal<SignalValue>);
+    return this.current;
   }
 }

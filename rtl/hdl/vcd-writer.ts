@@ -1,24 +1,54 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Signal, SignalValue } from './signal.ts';
-import type { Simulator, Tracer } from './simulator.ts';
+import type { Tracer } from './registry.ts';
+import type { Simulator } from './simulator.ts';
 
 /** Where VCD text goes. Writes arrive in order; close() is called once. */
 export interface VcdSink {
   write(text: string): void;
+  /** Hand buffered text on (to the file); the sink stays open. */
+  flush?(): void;
   close(): void;
+  /** The file written, if any. */
+  readonly path?: string;
+}
+
+/** A write to a sink after close(). */
+export class SinkClosedError extends Error {
+  constructor(readonly path: string) {
+    super(`VCD sink ${path} is closed; nothing more may be written to it`);
+    this.name = 'SinkClosedError';
+  }
+}
+
+// Sinks still open when the process exits (a script that forgot dispose()) are flushed and closed then.
+const openSinks = new Set<FileSink>();
+let exitHookInstalled = false;
+function closeOpenSinksAtExit(): void {
+  for (const sink of [...openSinks]) sink.close();
 }
 
 /** Buffers text and writes it to a file in large chunks, so memory stays flat however long the run. */
 export class FileSink implements VcdSink {
-  private readonly fd: number;
+  private fd: number;
   private chunks: string[] = [];
   private size = 0;
+  private closed = false;
   bytesWritten = 0;
 
   constructor(readonly path: string, private readonly flushAt = 1 << 16) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w');
+    openSinks.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', closeOpenSinksAtExit);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Characters held in memory, not yet written. */
@@ -27,22 +57,28 @@ export class FileSink implements VcdSink {
   }
 
   write(text: string): void {
+    if (this.closed) throw new SinkClosedError(this.path);
     this.chunks.push(text);
     this.size += text.length;
     if (this.size >= this.flushAt) this.flush();
   }
 
-  private flush(): void {
-    if (this.chunks.length === 0) return;
+  flush(): void {
+    if (this.closed || this.chunks.length === 0) return;
     const data = this.chunks.join('');
     this.chunks = [];
     this.size = 0;
     this.bytesWritten += writeSync(this.fd, data);
   }
 
+  /** Flushes and closes the descriptor, exactly once. */
   close(): void {
+    if (this.closed) return;
     this.flush();
+    this.closed = true;
+    openSinks.delete(this);
     closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -248,7 +284,16 @@ export class VcdWriter implements Tracer {
     for (const child of node.children.values()) this.collectVars(child, into);
   }
 
+  get file(): string | undefined {
+    return this.sink.path;
+  }
+
+  flush(): void {
+    if (!this.ended) this.sink.flush?.();
+  }
+
   sample(cycle: number, changed: readonly Signal<SignalValue>[]): void {
+    if (this.ended) throw new Error(`VCD writer${this.file ? ` for ${this.file}` : ''} sampled after end()`);
     const time = cycle * this.halfPeriod * 2;
     if (cycle === 0 || this.lastTime < 0) {
       const all: ScopeNode['vars'] = [];

@@ -78,6 +78,10 @@ export class PciFunctionUnit extends Component {
   private readonly psQ: Signal<number>;
   private readonly r2Q: Signal<number>;
   private flrPending = false;
+  // The service element's own view of handle and state: a change it makes in this cycle is
+  // already the truth for software, while the registers show it from the next settle on.
+  private handleNow: number;
+  private stateNow: number;
 
   constructor(sim: Simulator, name: string, parent: Component | undefined, opts: PciFunctionUnitOptions) {
     super(sim, name, parent);
@@ -86,6 +90,8 @@ export class PciFunctionUnit extends Component {
     this.config = config;
     this.fh = this.reg('fh', 32, config.fh >>> 0);
     this.fnState = this.reg('fn_state', 3, config.fh & FH_ENABLE ? FunctionState.ENABLED : FunctionState.DISABLED);
+    this.handleNow = this.fh.value;
+    this.stateNow = this.fnState.value;
     this.fsm = this.reg('fsm', 2);
     this.chkRow = this.reg('chk_row', 5);
     this.chkDone = this.reg('chk_done', 1);
@@ -286,56 +292,66 @@ export class PciFunctionUnit extends Component {
 
   /** The handle software must use now (including a change made in this cycle). */
   get currentFh(): number {
-    return this.fh.next;
+    return this.handleNow;
   }
 
   get currentState(): number {
-    return this.fnState.next;
+    return this.stateNow;
   }
 
   /** CLP Set PCI Function "enable": new instance, enable bit set, state ENABLED. Returns the new fh. */
   enable(): number {
-    if (this.fnState.next !== FunctionState.DISABLED) throw new Error(`${this.path}: function already enabled`);
-    const old = this.fh.next;
+    if (this.stateNow !== FunctionState.DISABLED) throw new Error(`${this.path}: function already enabled`);
+    const old = this.handleNow;
     const instance = (((old & FH_INSTANCE_MASK) >>> FH_INSTANCE_SHIFT) + 1) & 0x7f;
     const fh = (FH_ENABLE | (instance << FH_INSTANCE_SHIFT) | (old & FH_LOW_MASK)) >>> 0;
-    this.fh.set(fh);
-    this.fnState.set(FunctionState.ENABLED);
+    this.setHandle(fh);
+    this.setState(FunctionState.ENABLED);
     return fh;
   }
 
   /** CLP Set PCI Function "disable": enable bit cleared, state DISABLED, device reset. Returns the new fh. */
   disable(): number {
-    const fh = (this.fh.next & ~FH_ENABLE) >>> 0;
-    this.fh.set(fh);
-    this.fnState.set(FunctionState.DISABLED);
+    const fh = (this.handleNow & ~FH_ENABLE) >>> 0;
+    this.setHandle(fh);
+    this.setState(FunctionState.DISABLED);
     this.flrPending = true;
     return fh;
   }
 
   /** The machine puts the function into the error state (e.g. after an I/O error). */
   setError(): void {
-    const s = this.fnState.next;
-    if (s === FunctionState.ENABLED || s === FunctionState.BLOCKED) this.fnState.set(FunctionState.ERROR);
+    const s = this.stateNow;
+    if (s === FunctionState.ENABLED || s === FunctionState.BLOCKED) this.setState(FunctionState.ERROR);
   }
 
   setPermanentError(): void {
-    if (this.fnState.next !== FunctionState.DISABLED) this.fnState.set(FunctionState.PERMANENT_ERROR);
+    if (this.stateNow !== FunctionState.DISABLED) this.setState(FunctionState.PERMANENT_ERROR);
   }
 
   /** MPCIFC reset-block (op 9): ERROR → BLOCKED, load/store allowed again (spec §3). */
   resetBlock(): boolean {
-    if (this.fnState.next !== FunctionState.ERROR) return false;
-    this.fnState.set(FunctionState.BLOCKED);
+    if (this.stateNow !== FunctionState.ERROR) return false;
+    this.setState(FunctionState.BLOCKED);
     return true;
   }
 
   /** MPCIFC reset-error (op 7): BLOCKED or ERROR → ENABLED (spec §3). */
   resetError(): boolean {
-    const s = this.fnState.next;
+    const s = this.stateNow;
     if (s !== FunctionState.ERROR && s !== FunctionState.BLOCKED) return false;
-    this.fnState.set(FunctionState.ENABLED);
+    this.setState(FunctionState.ENABLED);
     return true;
+  }
+
+  private setHandle(fh: number): void {
+    this.handleNow = fh;
+    this.fh.set(fh);
+  }
+
+  private setState(state: number): void {
+    this.stateNow = state;
+    this.fnState.set(state);
   }
 
   /** Pulse DevicePort.reset for one cycle (once no instruction is in flight). */

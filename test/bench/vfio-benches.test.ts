@@ -1,7 +1,7 @@
 /** The vfio benches (probe, vfio-dmb-write) run, verify themselves, and their waveforms show the vfio traffic. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseVcd } from '../../rtl/hdl/vcd-reader.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import { DEFAULT_BENCH, findBench } from '../../bench/testbenches/index.ts';
 import { testWavePath } from '../support/waves.ts';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Simulator, VcdWriter, parseVcd } from '../../rtl/hdl/index.ts';
+import { Simulator, VcdWriter } from '../../rtl/hdl/index.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import { clockPeriod, sampleWindow, selectSignals } from '../../bench/wave/window.ts';
 import { renderSvg, renderText, toWaveJson } from '../../bench/wave/render.ts';
 import { testWavePath } from '../support/waves.ts';

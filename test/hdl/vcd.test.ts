@@ -9,11 +9,11 @@ import {
   VcdScopeError,
   VcdWriter,
   Simulator,
-  parseVcd,
   sanitizeVcdName,
   vcdIdentifier,
   type Signal,
 } from '../../rtl/hdl/index.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import { testWavePath } from '../support/waves.ts';
 
 /** A small design with a 1-bit, a 48-bit and a 64-bit signal, in two nested scopes. */

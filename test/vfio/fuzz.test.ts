@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseVcd } from '../../rtl/hdl/vcd-reader.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import { DEVICE_ERROR_STATUSES } from '../../models/ref/instruction-fault-injector.ts';
 import { describeFailure, runVfioFuzz, type FuzzReport } from '../../models/ref/vfio-fuzz.ts';
 import type { CoverageTable } from '../../models/ref/fuzz-coverage.ts';

@@ -1,7 +1,7 @@
 /** The zPCI benches run clean and their VCDs show the handshake, the checks and the beats under clear scopes. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseVcd } from '../../rtl/hdl/vcd-reader.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import { findBench } from '../../bench/testbenches/index.ts';
 import { testWavePath } from '../support/waves.ts';
 

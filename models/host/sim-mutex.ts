@@ -1,4 +1,4 @@
-import type { Simulator } from './simulator.ts';
+import type { Simulator } from '../../rtl/hdl/simulator.ts';
 
 /**
  * Mutual exclusion between testbench processes, first come first served. A process must not

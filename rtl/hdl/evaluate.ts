@@ -1,0 +1,242 @@
+import { Subject } from 'rxjs';
+import { orderCombinational } from './comb-order.ts';
+import { SensitivityError } from './errors.ts';
+import { Registry, type CombProcess } from './registry.ts';
+import type { Signal, SignalHost, SignalValue } from './signal.ts';
+import { ELABORATION, Role, TOP_LEVEL, observer, type Writer } from './writer.ts';
+
+const EDGE_OBSERVER = observer('edge$ observer');
+const HARDWARE_OBSERVER = observer('hardwareSettled$ observer');
+const PUBLISH_OBSERVER = observer('tracer or settled-value observer');
+
+/** Deterministic permutation (mulberry32 + Fisher-Yates), for the hardware-order invariance test. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * Evaluate/commit: the rising edge runs every clocked process on settled values, writes are
+ * committed, then combinational processes run in topological order (each once per cycle)
+ * until nothing changes; a settled cycle is published to tracers and observers.
+ */
+export class Evaluator implements SignalHost {
+  readonly registry: Registry;
+  writer: Writer = ELABORATION;
+  cycle = 0;
+  started = false;
+  /** The current cycle has gone to tracers and observers (false until the testbench part of the cycle is over). */
+  published = true;
+  private activeComb: CombProcess | null = null;
+  private order: CombProcess[] = [];
+  private orderDirty = true;
+  private queuedCount = 0;
+  private lowestQueued = 0;
+  // Work lists are arrays with a separate count, swapped with a spare between phases, so the
+  // hot loop never allocates or truncates.
+  private pendingSignals: Signal<SignalValue>[] = [];
+  private pendingCount = 0;
+  private spareSignals: Signal<SignalValue>[] = [];
+  private readonly changedThisCycle: Signal<SignalValue>[] = [];
+  /** Whether settled changes are collected for tracers and observers (off until someone looks). */
+  private changeTracking = false;
+  private refused: Error | null = null;
+
+  edgeSubject?: Subject<number>;
+  hardwareSubject?: Subject<number>;
+  settledSubject?: Subject<number>;
+
+  constructor(strict: boolean) {
+    this.registry = new Registry(this, strict);
+  }
+
+  // ---------------------------------------------------------------- SignalHost
+
+  markPending(signal: Signal<SignalValue>): void {
+    this.pendingSignals[this.pendingCount++] = signal;
+  }
+
+  trackChanges(): void {
+    this.changeTracking = true;
+  }
+
+  driverFound(signal: Signal<SignalValue>, writer: Writer): void {
+    if (writer.role !== Role.COMBINATIONAL) return;
+    (writer as CombProcess).outputs.push(signal);
+    if (signal.readers.length > 0) this.orderDirty = true;
+  }
+
+  refuse(error: Error): void {
+    this.refused ??= error;
+  }
+
+  checkRead(signal: Signal<SignalValue>): void {
+    const comb = this.activeComb;
+    if (comb !== null && !comb.inputSet.has(signal)) throw new SensitivityError(signal.name, comb.name);
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  combAdded(proc: CombProcess): void {
+    if (!this.started) return;
+    this.orderDirty = true;
+    this.enqueue(proc);
+  }
+
+  private enqueue(proc: CombProcess): void {
+    if (proc.queued) return;
+    proc.queued = true;
+    this.queuedCount++;
+    if (proc.rank < this.lowestQueued) this.lowestQueued = proc.rank;
+  }
+
+  private reorder(): void {
+    this.order = orderCombinational(this.registry.combs, this.cycle);
+    this.orderDirty = false;
+    this.lowestQueued = 0;
+  }
+
+  private commit(): void {
+    const n = this.pendingCount;
+    if (n === 0) return;
+    const pending = this.pendingSignals;
+    // Swap buffers so writes made while readers run land in the other array.
+    this.pendingSignals = this.spareSignals;
+    this.spareSignals = pending;
+    this.pendingCount = 0;
+    const cycle = this.cycle;
+    for (let i = 0; i < n; i++) {
+      const sig = pending[i];
+      if (!sig.commit(cycle)) continue;
+      // Membership by flag, not by lastChange: a change after an earlier publish in the same
+      // cycle (settleNow) must still reach tracers and observers.
+      if (this.changeTracking && !sig.inChangedList) {
+        sig.inChangedList = true;
+        this.changedThisCycle.push(sig);
+      }
+      const readers = sig.readers;
+      for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
+    }
+  }
+
+  /** Commit pending writes and run the affected combinational processes in topological order. */
+  settle(): void {
+    this.commit();
+    if (this.queuedCount === 0) return;
+    const writer = this.writer;
+    try {
+      while (this.queuedCount > 0) {
+        // A newly found output may change the order (or close a loop): reordered between passes.
+        if (this.orderDirty) this.reorder();
+        const order = this.order;
+        let r = this.lowestQueued;
+        this.lowestQueued = order.length;
+        for (; r < order.length && this.queuedCount > 0; r++) {
+          const proc = order[r];
+          if (!proc.queued) continue;
+          proc.queued = false;
+          this.queuedCount--;
+          this.activeComb = proc;
+          this.writer = proc;
+          proc.fn();
+          this.commit();
+        }
+      }
+    } finally {
+      this.activeComb = null;
+      this.writer = writer;
+    }
+  }
+
+  /** Elaboration is over: order the hardware, start tracers, settle cycle 0. */
+  start(hardwareOrderSeed: number | undefined, sim: { readonly clockPeriodPs: number; readonly signals: readonly Signal<SignalValue>[] }): void {
+    const reg = this.registry;
+    if (hardwareOrderSeed !== undefined) {
+      reg.seqs = shuffled(reg.seqs, hardwareOrderSeed);
+      reg.combs = shuffled(reg.combs, hardwareOrderSeed ^ 0x5bd1e995);
+      reg.combs.forEach((p, i) => (p.rank = i));
+    }
+    if (reg.tracers.length > 0) this.changeTracking = true;
+    for (const t of reg.tracers) t.begin(sim);
+    this.started = true;
+    this.published = false;
+    this.writer = TOP_LEVEL;
+    for (const c of reg.combs) this.enqueue(c);
+    this.lowestQueued = 0;
+    this.settle();
+  }
+
+  /** Rising edge: clocked processes sample settled values, commit, then settle the combinational logic. */
+  advance(): void {
+    this.cycle++;
+    this.published = false;
+    if (this.edgeSubject !== undefined) this.observe(EDGE_OBSERVER, this.edgeSubject);
+    const seqs = this.registry.seqs;
+    for (let i = 0; i < seqs.length; i++) {
+      const p = seqs[i];
+      this.writer = p;
+      p.fn();
+    }
+    this.writer = TOP_LEVEL;
+    this.settle();
+    if (this.hardwareSubject !== undefined) this.observe(HARDWARE_OBSERVER, this.hardwareSubject);
+  }
+
+  private observe(as: Writer, subject: Subject<number>): void {
+    const writer = this.writer;
+    this.writer = as;
+    try {
+      subject.next(this.cycle);
+    } finally {
+      this.writer = writer;
+    }
+    this.throwRefused();
+  }
+
+  private throwRefused(): void {
+    const refused = this.refused;
+    if (refused === null) return;
+    this.refused = null;
+    throw refused;
+  }
+
+  /** The testbench part of the cycle is over: settle its writes and hand the cycle to tracers and observers. */
+  finishCycle(): void {
+    this.settle();
+    this.publish();
+  }
+
+  /** Tracers and observers see the cycle (also used for the failing cycle of a run). */
+  publish(): void {
+    if (this.published) return;
+    this.published = true;
+    const writer = this.writer;
+    this.writer = PUBLISH_OBSERVER;
+    try {
+      const changed = this.changedThisCycle;
+      const tracers = this.registry.tracers;
+      for (let i = 0; i < tracers.length; i++) tracers[i].sample(this.cycle, changed);
+      for (let i = 0; i < changed.length; i++) {
+        changed[i].inChangedList = false;
+        changed[i].emitSettled();
+      }
+      changed.length = 0;
+      this.settledSubject?.next(this.cycle);
+    } finally {
+      this.writer = writer;
+    }
+    this.throwRefused();
+  }
+}

@@ -1,0 +1,74 @@
+import { CheckedSignal, Signal, type CombReader, type SignalHost, type SignalKind, type SignalValue } from './signal.ts';
+import { Role, type Writer } from './writer.ts';
+
+/** Something that records settled values: the VCD writer is one. */
+export interface Tracer {
+  begin(sim: { readonly clockPeriodPs: number; readonly signals: readonly Signal<SignalValue>[] }): void;
+  /** Called once per settled cycle with the signals whose value changed in it (cycle 0: none); the array is reused after the call. */
+  sample(cycle: number, changed: readonly Signal<SignalValue>[]): void;
+  /** Write out everything buffered (the run ended or failed); the tracer stays open. */
+  flush?(): void;
+  end(): void;
+  /** The file the tracer writes, named in the error of a failed run. */
+  readonly file?: string;
+}
+
+export interface CombProcess extends Writer, CombReader {
+  readonly fn: () => void;
+  readonly inputs: readonly Signal<SignalValue>[];
+  readonly inputSet: ReadonlySet<Signal<SignalValue>>;
+  /** Signals this process has written (found at its first write of each). */
+  readonly outputs: Signal<SignalValue>[];
+  /** Position in the evaluation order (topological). */
+  rank: number;
+}
+
+export interface SeqProcess extends Writer {
+  readonly fn: () => void;
+}
+
+/** What the design is made of: signals, hardware processes, tracers, teardowns. */
+export class Registry {
+  readonly signals: Signal<SignalValue>[] = [];
+  private readonly names = new Set<string>();
+  combs: CombProcess[] = [];
+  seqs: SeqProcess[] = [];
+  readonly tracers: Tracer[] = [];
+  readonly teardowns: (() => void)[] = [];
+
+  constructor(
+    private readonly host: SignalHost,
+    private readonly strict: boolean,
+  ) {}
+
+  signal<T extends SignalValue>(name: string, width: number, initial: T, kind: SignalKind): Signal<T> {
+    if (this.names.has(name)) throw new Error(`duplicate signal name ${name}`);
+    this.names.add(name);
+    const make = this.strict ? CheckedSignal : Signal;
+    const sig = new make<T>(this.host, this.signals.length, name, width, kind, initial);
+    this.signals.push(sig as unknown as Signal<SignalValue>);
+    return sig;
+  }
+
+  comb(name: string, inputs: readonly Signal<SignalValue>[], fn: () => void): CombProcess {
+    const proc: CombProcess = {
+      name,
+      role: Role.COMBINATIONAL,
+      fn,
+      inputs,
+      inputSet: new Set(inputs),
+      outputs: [],
+      rank: this.combs.length,
+      queued: false,
+    };
+    for (const s of inputs) s.readers.push(proc);
+    this.combs.push(proc);
+    return proc;
+  }
+
+  seq(name: string, fn: () => void): SeqProcess {
+    const proc: SeqProcess = { name, role: Role.CLOCKED, fn };
+    this.seqs.push(proc);
+    return proc;
+  }
+}

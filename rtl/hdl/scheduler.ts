@@ -1,0 +1,245 @@
+import { ForeignAwaitError, ProcessError, SimTimeoutError } from './errors.ts';
+import type { Evaluator } from './evaluate.ts';
+import type { Signal, SignalValue } from './signal.ts';
+import { Role, TOP_LEVEL, type Writer } from './writer.ts';
+
+type Wait =
+  | { kind: 'start' }
+  | { kind: 'cycle'; at: number }
+  | { kind: 'until'; pred: () => boolean; deadline: number; what: string };
+
+interface TestbenchProcess extends Writer {
+  readonly body: () => Promise<void>;
+  wait: Wait | null;
+  resume: ((error?: Error) => void) | null;
+  parked: { resolve: () => void; reject: (e: Error) => void } | null;
+  done: boolean;
+  error: unknown;
+  readonly finished: Promise<void>;
+  resolveFinished: () => void;
+}
+
+export interface ProcessHandle {
+  readonly name: string;
+  /** Resolves when the process body returns; never rejects (errors stop the run instead). Inside another process use sim.join(). */
+  readonly finished: Promise<void>;
+  readonly done: boolean;
+}
+
+/**
+ * Testbench processes: async functions resumed one at a time, in creation order, each
+ * running until it parks on the kernel (tick, until, edge, join). A process that parks on
+ * anything else is found by a watchdog at the next macrotask and fails the run.
+ */
+export class TestbenchScheduler {
+  private readonly processes: TestbenchProcess[] = [];
+  /** The process running now (between its resume and its next park). */
+  current: TestbenchProcess | null = null;
+  private yielding = false;
+  private watchdogArmed = false;
+
+  constructor(private readonly ev: Evaluator) {}
+
+  get alive(): number {
+    return this.processes.length;
+  }
+
+  process(name: string, body: () => Promise<void>): ProcessHandle {
+    let resolveFinished!: () => void;
+    const finished = new Promise<void>((r) => (resolveFinished = r));
+    const proc: TestbenchProcess = {
+      name,
+      role: Role.TESTBENCH,
+      body,
+      wait: { kind: 'start' },
+      resume: null,
+      parked: null,
+      done: false,
+      error: undefined,
+      finished,
+      resolveFinished,
+    };
+    this.processes.push(proc);
+    return {
+      name,
+      finished,
+      get done() {
+        return proc.done;
+      },
+    };
+  }
+
+  private requireProcess(what: string): TestbenchProcess {
+    const proc = this.current;
+    if (proc === null) throw new Error(`${what} can only be awaited inside a testbench process`);
+    if (proc.wait !== null) throw new Error(`process ${proc.name} is already waiting; await one thing at a time`);
+    return proc;
+  }
+
+  private park(proc: TestbenchProcess, wait: Wait): Promise<void> {
+    proc.wait = wait;
+    const promise = new Promise<void>((resolve, reject) => {
+      proc.resume = (error) => (error ? reject(error) : resolve());
+    });
+    const parked = proc.parked;
+    proc.parked = null;
+    parked?.resolve();
+    return promise;
+  }
+
+  tick(cycles: number): Promise<void> {
+    if (!Number.isInteger(cycles) || cycles < 1) throw new RangeError(`tick(${cycles}): cycles must be >= 1`);
+    const proc = this.requireProcess('tick()');
+    return this.park(proc, { kind: 'cycle', at: this.ev.cycle + cycles });
+  }
+
+  until(pred: () => boolean, options: { timeout?: number; what?: string }): Promise<void> {
+    const proc = this.requireProcess('until()');
+    if (pred()) return Promise.resolve();
+    const timeout = options.timeout ?? Number.POSITIVE_INFINITY;
+    return this.park(proc, { kind: 'until', pred, deadline: this.ev.cycle + timeout, what: options.what ?? 'condition' });
+  }
+
+  edge(sig: Signal<SignalValue>, which: 'rise' | 'fall' | 'change', options: { timeout?: number }): Promise<void> {
+    const proc = this.requireProcess('edge()');
+    const isHigh = (v: SignalValue): boolean => (typeof v === 'bigint' ? v !== 0n : v !== 0);
+    const matches = (from: SignalValue, to: SignalValue): boolean =>
+      from !== to && (which === 'change' || (which === 'rise' ? !isHigh(from) && isHigh(to) : isHigh(from) && !isHigh(to)));
+    // Settled values only, compared with the last one this waiter saw: an edge made by the
+    // hardware is seen in its own cycle, one made by any testbench process (earlier or later in
+    // the order) when that cycle is published — never missed, never a glitch inside a cycle.
+    let last = sig.value;
+    let seen = false;
+    const subscription = sig.changes$.subscribe((v) => {
+      if (matches(last, v)) seen = true;
+      last = v;
+    });
+    const waiting = this.park(proc, {
+      kind: 'until',
+      pred: () => seen || matches(last, sig.value),
+      deadline: this.ev.cycle + (options.timeout ?? Number.POSITIVE_INFINITY),
+      what: `${which} of ${sig.name}`,
+    });
+    const stop = (): void => subscription.unsubscribe();
+    waiting.then(stop, stop);
+    return waiting;
+  }
+
+  join(handle: ProcessHandle, options: { timeout?: number }): Promise<void> {
+    return this.until(() => handle.done, { timeout: options.timeout, what: `process ${handle.name} to finish` });
+  }
+
+  private ready(proc: TestbenchProcess): Error | boolean {
+    const w = proc.wait;
+    if (w === null) return false;
+    switch (w.kind) {
+      case 'start':
+        return true;
+      case 'cycle':
+        return this.ev.cycle >= w.at;
+      case 'until':
+        if (w.pred()) return true;
+        if (this.ev.cycle >= w.deadline) return new SimTimeoutError(this.ev.cycle, `${proc.name} waiting for ${w.what}`);
+        return false;
+    }
+  }
+
+  private async resumeProcess(proc: TestbenchProcess, error: Error | undefined): Promise<void> {
+    const parked = new Promise<void>((resolve, reject) => (proc.parked = { resolve, reject }));
+    const wait = proc.wait!;
+    proc.wait = null;
+    this.current = proc;
+    this.ev.writer = proc;
+    try {
+      if (wait.kind === 'start') {
+        let running: Promise<void>;
+        try {
+          running = proc.body();
+        } catch (e) {
+          running = Promise.reject(e);
+        }
+        running.then(
+          () => this.finishProcess(proc, undefined),
+          (e: unknown) => this.finishProcess(proc, e ?? new Error('rejected')),
+        );
+      } else {
+        const resume = proc.resume!;
+        proc.resume = null;
+        resume(error);
+      }
+      await parked;
+    } finally {
+      this.current = null;
+      this.ev.writer = TOP_LEVEL;
+    }
+  }
+
+  private finishProcess(proc: TestbenchProcess, error: unknown): void {
+    proc.done = true;
+    proc.error = error;
+    proc.wait = null;
+    const parked = proc.parked;
+    proc.parked = null;
+    parked?.resolve();
+    proc.resolveFinished();
+  }
+
+  /** Resume every process whose wait is over, in creation order, settling after each. */
+  async wake(): Promise<void> {
+    const procs = this.processes;
+    for (let i = 0; i < procs.length; i++) {
+      const proc = procs[i];
+      if (proc.done) continue;
+      const r = this.ready(proc);
+      if (r === false) continue;
+      await this.resumeProcess(proc, r instanceof Error ? r : undefined);
+      if (proc.error !== undefined) throw new ProcessError(proc.name, this.ev.cycle, proc.error);
+      this.ev.settle();
+    }
+    if (procs.some((p) => p.done)) {
+      for (let i = procs.length - 1; i >= 0; i--) if (procs[i].done) procs.splice(i, 1);
+    }
+  }
+
+  /**
+   * The run loop never lets the microtask queue drain except when it yields on purpose, so a
+   * macrotask that fires otherwise means a process is parked on a promise the kernel does not own.
+   */
+  armWatchdog(): void {
+    if (this.watchdogArmed) return;
+    this.watchdogArmed = true;
+    setImmediate(() => {
+      this.watchdogArmed = false;
+      const proc = this.current;
+      if (proc === null || this.yielding) return;
+      proc.parked?.reject(new ForeignAwaitError(proc.name, this.ev.cycle));
+    });
+  }
+
+  /** Let timers, I/O and signal handlers run (test timeouts, progress, Ctrl-C). */
+  async yieldToEventLoop(): Promise<void> {
+    this.yielding = true;
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } finally {
+      this.yielding = false;
+    }
+    this.armWatchdog();
+  }
+
+  describeAlive(): string {
+    return this.processes.map((p) => `${p.name} (${describeWait(p.wait)})`).join(', ');
+  }
+}
+
+function describeWait(w: Wait | null): string {
+  if (w === null) return 'running';
+  switch (w.kind) {
+    case 'start':
+      return 'not started';
+    case 'cycle':
+      return `until cycle ${w.at}`;
+    case 'until':
+      return `waiting for ${w.what}`;
+  }
+}
