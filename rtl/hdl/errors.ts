@@ -27,6 +27,14 @@ export class PhaseError extends Error {
   }
 }
 
+/** A read of another driver's write before it has settled. */
+export class UnsettledReadError extends Error {
+  constructor(readonly signalName: string, readonly reader: string, readonly driver: string) {
+    super(`${reader} read back signal ${signalName} before it settled; only its driver (${driver}) may (others read .value)`);
+    this.name = 'UnsettledReadError';
+  }
+}
+
 /** deposit() on a signal a combinational process drives would contradict its logic. */
 export class DepositError extends Error {
   constructor(readonly signalName: string, readonly driver: string) {

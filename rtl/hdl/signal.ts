@@ -1,5 +1,5 @@
 import { Observable, Subject, defer, startWith } from 'rxjs';
-import { DepositError, MultipleDriverError, PhaseError, SignalRangeError, SimDisposedError } from './errors.ts';
+import { DepositError, MultipleDriverError, PhaseError, SignalRangeError, SimDisposedError, UnsettledReadError } from './errors.ts';
 import { Role, phaseName, type Writer } from './writer.ts';
 
 export { SignalRangeError, MultipleDriverError } from './errors.ts';
@@ -91,6 +91,19 @@ export class Signal<T extends SignalValue = number> {
   /** The settled value (what every process sees during a phase). */
   get value(): T {
     return this.current;
+  }
+
+  /**
+   * The driver reading back its own write of this phase (a register's next state inside the
+   * process that computes it). Anyone else may only read settled state: while a write is
+   * pending, a read by another writer is refused with UnsettledReadError.
+   */
+  readBack(): T {
+    if (!this.pending) return this.current;
+    const writer = this.host.writer;
+    const own = writer === this.hardwareDriver || (this.hardwareDriver === undefined && writer.role === Role.TESTBENCH);
+    if (!own) throw new UnsettledReadError(this.name, writer.name, this.hardwareDriver?.name ?? 'a testbench');
+    return this.scheduled;
   }
 
   /** Name of the hardware process driving this signal (undefined: testbench-driven or not yet written). */

@@ -236,7 +236,7 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   }
 
   private bump(counter: Signal<number>): void {
-    counter.set((counter.next + 1) >>> 0);
+    counter.set((counter.readBack() + 1) >>> 0);
   }
 
   /** Tell the peers what the new state implies (rtl/ism/README.md "Peer state events"). */

@@ -65,7 +65,7 @@ export class CommandProcessor extends Component {
 
   /** A command runs (including one started or finished earlier in this edge). */
   get running(): boolean {
-    return this.busy.next === 1;
+    return this.busy.readBack() === 1;
   }
   get vlanIds(): readonly number[] {
     return this.vlans;

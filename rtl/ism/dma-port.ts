@@ -31,7 +31,7 @@ export class DmaPort extends Component {
     this.addresses[i] = address;
     this.data[i] = bytes;
     this.ors[i] = or;
-    this.writes.set((this.writes.next + 1) >>> 0);
+    this.writes.set((this.writes.readBack() + 1) >>> 0);
   }
 
   private commit(): void {

@@ -158,7 +158,7 @@ export class IsmNetwork extends Component {
   }
 
   private static bump(counter: Signal<number>): void {
-    counter.set((counter.next + 1) >>> 0);
+    counter.set((counter.readBack() + 1) >>> 0);
   }
 
   /** Function-level reset of `owner`: every DMB it owns goes, in token order. */

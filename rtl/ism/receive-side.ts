@@ -94,13 +94,13 @@ export class ReceiveSide extends Component {
 
   /** The SBA registered after this edge's command (null: none). */
   get sbaAddress(): number | null {
-    return this.sbaValid.next === 1 ? Number(this.sbaAddr.next) : null;
+    return this.sbaValid.readBack() === 1 ? Number(this.sbaAddr.readBack()) : null;
   }
   get ieqAddress(): number | null {
-    return this.ieqValid.next === 1 ? Number(this.ieqAddr.next) : null;
+    return this.ieqValid.readBack() === 1 ? Number(this.ieqAddr.readBack()) : null;
   }
   get ieqLength(): number {
-    return this.ieqLen.next;
+    return this.ieqLen.readBack();
   }
 
   registerSba(address: number): void {
@@ -188,7 +188,7 @@ export class ReceiveSide extends Component {
     let events = 0;
     let droppedSignals = 0;
     let droppedEvents = 0;
-    let slot = this.ieqNext.next;
+    let slot = this.ieqNext.readBack();
     // `s` / `e` go 0→1: MSI (or every time with msiEverySignal), while SBA and IEQ are registered.
     const raise = (mask: number): void => {
       const wasSet = (byte0 & mask) !== 0;
