@@ -19,7 +19,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
-import { SimMutex } from '../../rtl/hdl/mutex.ts';
+import { SimMutex } from '../host/sim-mutex.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 import { StackErrno } from './channel.ts';
 import type { PeerDmb } from './channel-port.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findBench } from '../../bench/testbenches/index.ts';
-import { parseVcd, type VcdDocument } from '../../rtl/hdl/vcd-reader.ts';
+import { parseVcd, type VcdDocument } from '../../bench/wave/vcd-reader.ts';
 import { Op } from '../../rtl/zpci/codes.ts';
 import { testWavePath } from '../support/waves.ts';
 
