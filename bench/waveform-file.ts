@@ -91,7 +91,7 @@ export class PendingWaveform implements VcdSink {
     if (this.size >= this.flushAt) this.flush();
   }
 
-  private flush(): void {
+  flush(): void {
     if (this.chunks.length === 0 || this.fd === null) return;
     const data = Buffer.from(this.chunks.join(''));
     this.chunks = [];
