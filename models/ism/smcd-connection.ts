@@ -26,6 +26,7 @@ import type { PeerDmb } from './channel-port.ts';
 import type { CallerBuffer } from './device-access.ts';
 import type { Dmb, IsmDriver } from './ism-driver.ts';
 import type { Directory } from './rendezvous.ts';
+import { dataWriteSegments } from './smcd-segments.ts';
 import {
   ConnStateFlags,
   CURSOR_ZERO,
@@ -274,9 +275,7 @@ export class SmcdConnection {
 
   /**
    * smc_tx_rdma_writes for SMC-D: move min(prepared, peer window) bytes from the send buffer
-   * into the peer's ring. The range is cut where the destination ring wraps (only when the
-   * free space is itself wrapped: same wrap count on producer and consumer) and where the
-   * source ring wraps, so there are at most three writes, in stream order, none signalled.
+   * into the peer's ring at +32, in the pieces `dataWriteSegments` cuts, none signalled.
    */
   private async rdmaWrites(): Promise<void> {
     const sndbufSize = this.sndbuf.length;
@@ -290,14 +289,16 @@ export class SmcdConnection {
     const len = Math.min(toSend, window);
     const prod = this.txProd;
     const sent = this.txCursSent;
-    const dstWrap = prod.wrap === this.rxCons.wrap ? this.peerRingSize - prod.count : Infinity;
-    const srcWrap = sndbufSize - sent.count;
-    const cuts = [...new Set([0, dstWrap, srcWrap, len])].filter((c) => c >= 0 && c <= len).sort((a, b) => a - b);
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      const from = cuts[i];
-      const srcOff = (sent.count + from) % sndbufSize;
-      const dstOff = (prod.count + from) % this.peerRingSize;
-      await this.ismWrite({ address: this.sndbuf.address + srcOff, length: cuts[i + 1] - from }, SMCD_CDC_SIZE + dstOff, false);
+    const segments = dataWriteSegments({
+      len,
+      srcStart: sent.count,
+      srcRing: sndbufSize,
+      dstStart: prod.count,
+      dstRing: this.peerRingSize,
+      freeSpaceWraps: prod.wrap === this.rxCons.wrap,
+    });
+    for (const seg of segments) {
+      await this.ismWrite({ address: this.sndbuf.address + seg.srcOff, length: seg.length }, SMCD_CDC_SIZE + seg.dstOff, false);
       this.stats.dataWrites++;
     }
     this.txProd = cursorAdd(prod, len, this.peerRingSize);

@@ -1,5 +1,5 @@
 /** Issue 12's command-line defects, one test each (named after the defect). */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -7,7 +7,7 @@ import { TESTBENCHES, findBench } from '../../bench/testbenches/index.ts';
 import { SINGLE_VM, runBench, traceIfAsked } from '../../bench/harness.ts';
 import { WAVES_DIR } from '../../bench/project.ts';
 import { cli } from '../support/cli.ts';
-import { TEST_WAVES_DIR, testWavePath } from '../support/waves.ts';
+import { testWavePath } from '../support/waves.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -24,14 +24,17 @@ function runOnce(bench: string, vms: number, maxstbl?: number): ReturnType<typeo
 
 describe('issue 12 defect 1: a refused run never touches an existing file', () => {
   it('an unknown scope, a bad maxstbl or VM count leaves the waveform byte for byte, with no temporary left', async () => {
-    const path = testWavePath('defect1-existing');
+    // Outside waves/test-output: the independent VCD check reads every file there.
+    const dir = mkdtempSync(join(tmpdir(), 'ism-sim-defect1-'));
+    const path = join(dir, 'probe.vcd');
     writeFileSync(path, 'an earlier waveform\n');
     for (const args of [['--scope', 'nosuch'], ['--maxstbl', '4'], ['--vms', '17'], ['--seed', '3']]) {
       const r = await cli('run', 'probe', '--vcd', path, ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(readFileSync(path, 'utf8')).toBe('an earlier waveform\n');
     }
-    expect(readdirSync(TEST_WAVES_DIR).filter((f) => f.includes('partial'))).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['probe.vcd']);
+    rmSync(dir, { recursive: true });
   });
 });
 
@@ -167,4 +170,3 @@ describe('issue 12 defect 11: one exit code rule, one-line option errors, --vers
   });
 });
 
-mkdirSync(TEST_WAVES_DIR, { recursive: true });

@@ -7,6 +7,8 @@ import { Op } from '../../rtl/zpci/codes.ts';
 import { InstructionMonitor, VFIO_ISM_DRIVER_RULES } from '../../models/ref/instruction-monitor.ts';
 import { propertySeed } from '../support/seed.ts';
 
+const DMB_OFFSET_MASK = (1n << 23n) - 1n;
+
 function stream(salt: number, n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 131 + salt * 17 + (i >> 9)) & 0xff);
 }
@@ -16,7 +18,8 @@ function stream(salt: number, n: number): Uint8Array {
  * duplex, with random stream lengths, RMB (DMB) and send-buffer sizes — including rings smaller
  * than Linux's 16 KiB so that wrap-around and closed windows happen often — and random write
  * sizes, read sizes and read pauses: every byte arrives once and in order, both ways, and every
- * PCISTB was accepted (cc 0), page-crossing sources included.
+ * PCISTB was accepted (cc 0), page-crossing sources included, and only the CDC writes carried the
+ * signal.
  */
 describe('SMC-D data path over the ISM hardware (property)', () => {
   it('delivers random byte streams once and in order through ring wrap-around and closed windows', async () => {
@@ -54,6 +57,13 @@ describe('SMC-D data path over the ISM hardware (property)', () => {
         for (const m of monitors) {
           const stores = m.seen.filter((i) => i.op === Op.PCISTB);
           expect(stores.every((i) => i.cc === 0)).toBe(true);
+          // The signal rides only on the CDC write (32 bytes at DMB offset 0); data goes from +32.
+          for (const i of stores.filter((x) => x.pcias === 0)) {
+            const signal = (i.offset >> 23n) & 1n;
+            const at = Number(i.offset & DMB_OFFSET_MASK);
+            if (signal) expect({ at, len: i.len }).toEqual({ at: 0, len: 32 });
+            else expect(at).toBeGreaterThanOrEqual(32);
+          }
         }
       }),
       { seed, numRuns: 10, endOnFailure: false },
