@@ -6,7 +6,7 @@ import { ScratchMachine } from '../host/zpci-machine.ts';
 import { errnoName } from '../linux/errno.ts';
 import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
-import { VFIO_PCI_CONFIG_REGION_INDEX, regionIndexOf, regionOffset, type RegionInfo } from '../vfio/regions.ts';
+import { regionOffset, type RegionInfo } from '../vfio/regions.ts';
 import { VfioDevice, VfioError } from '../vfio/vfio-device.ts';
 import { FuzzCoverage, type CoverageTable } from './fuzz-coverage.ts';
 import { DEVICE_ERROR_STATUSES, InstructionFaultInjector, describeFault, faultAnswer, type InjectedFault } from './instruction-fault-injector.ts';
@@ -144,11 +144,8 @@ async function checkedCall(model: Model, real: Real, call: { index: number; at: 
   const isWrite = call.write !== undefined;
   const offset = resolve(f, call.index, call.at);
   const name = `${isWrite ? 'pwrite' : 'pread'}(${call.count} @ 0x${offset.toString(16)})`;
-  let plan = model.armed;
+  const plan = model.armed;
   model.armed = undefined;
-  // Until the vfio-pci core passes a config access's errno through (issue 11 item 5), a program
-  // check on config space comes back as -EIO instead of Linux's -ENXIO: not aimed there yet.
-  if (plan?.fault.kind === 'program-check' && regionIndexOf(offset) === VFIO_PCI_CONFIG_REGION_INDEX) plan = undefined;
   const access = expectedAccess(f, offset, call.count, isWrite);
   const instructions = expectedInstructions(f, offset, call.count, isWrite);
   const failure = failingStep(model, instructions, plan);
