@@ -10,6 +10,8 @@ export interface HostMemory {
   contains(address: number, length: number): boolean;
   /** A copy of the bytes; throws HostMemoryError outside storage. */
   read(address: number, length: number): Uint8Array;
+  /** The bytes copied into `dst` at `dstOffset` (no allocation: the fetch path uses it every cycle). */
+  readInto(address: number, dst: Uint8Array, dstOffset: number, length: number): void;
   /** Stores the bytes; throws HostMemoryError outside storage (and writes nothing). */
   write(address: number, bytes: Uint8Array): void;
 }

@@ -58,6 +58,21 @@ export class GuestMemory implements HostMemory {
     return out;
   }
 
+  readInto(address: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    this.require(address, length);
+    let done = 0;
+    while (done < length) {
+      const a = address + done;
+      const inPage = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, length - done);
+      const page = this.pages.get((a - inPage) / PAGE_SIZE);
+      const at = dstOffset + done;
+      if (page) for (let i = 0; i < n; i++) dst[at + i] = page[inPage + i];
+      else dst.fill(0, at, at + n);
+      done += n;
+    }
+  }
+
   write(address: number, bytes: Uint8Array): void {
     this.require(address, bytes.length);
     let done = 0;

@@ -5,13 +5,13 @@ import type { HostMemory } from '../host-memory.ts';
 import type { ZpciTiming } from '../timing.ts';
 import { DeviceStatus, type DevicePort } from './device-port.ts';
 import { BOUNDARY } from './codes.ts';
-import { joinHalves, newLaneWord, packLanes, splitHalves, unpackLanes } from './byte-lanes.ts';
+import { joinHalves, newLaneWord, packLanes, unpackLanes } from './byte-lanes.ts';
 
 /**
  * The storage side of the store-block engine: a fetch port into guest storage. A request
  * (`req_valid` pulse with the doubleword-aligned `req_addr` and the count `req_ndw`) is
- * answered after `memoryLatency` cycles by one doubleword per cycle on `rsp_valid`/`rsp_data`
- * (bytes in address order, big-endian). The request becomes visible at cycle r; the first
+ * answered after `memoryLatency` cycles by one doubleword per cycle on `rsp_valid` with
+ * `rsp_hi`/`rsp_lo` (its two 32-bit halves, bytes in address order, big-endian). The request becomes visible at cycle r; the first
  * doubleword is visible at cycle r + memoryLatency.
  */
 export class StorageFetchPort extends Component {
@@ -19,7 +19,8 @@ export class StorageFetchPort extends Component {
   readonly reqAddr: Signal<bigint>;
   readonly reqNdw: Signal<number>;
   readonly rspValid: Signal<number>;
-  readonly rspData: Signal<bigint>;
+  readonly rspHi: Signal<number>;
+  readonly rspLo: Signal<number>;
   private readonly busy: Signal<number>;
   private readonly wait: Signal<number>;
   private readonly idx: Signal<number>;
@@ -33,7 +34,8 @@ export class StorageFetchPort extends Component {
     this.reqAddr = this.wideWire('req_addr', 64);
     this.reqNdw = this.wire('req_ndw', 11);
     this.rspValid = this.reg('rsp_valid', 1);
-    this.rspData = this.wideReg('rsp_data', 64);
+    this.rspHi = this.reg('rsp_hi', 32);
+    this.rspLo = this.reg('rsp_lo', 32);
     this.busy = this.reg('busy', 1);
     this.wait = this.reg('wait', 16);
     this.idx = this.reg('idx', 11);
@@ -41,12 +43,15 @@ export class StorageFetchPort extends Component {
     this.ndw = this.reg('ndw', 11);
 
     const word = newLaneWord();
+    const line = new Uint8Array(8);
     const emit = (base: bigint, i: number, n: number): void => {
       const a = Number(base) + 8 * i;
       this.check(memory.contains(a, 8), `doubleword fetch at 0x${a.toString(16)} outside guest storage`, [this.addr, this.idx]);
-      packLanes(memory.read(a, 8), 0, 0, 8, word);
+      memory.readInto(a, line, 0, 8);
+      packLanes(line, 0, 0, 8, word);
       this.rspValid.set(1);
-      this.rspData.set(joinHalves(word));
+      this.rspHi.set(word.hi);
+      this.rspLo.set(word.lo);
       if (i + 1 < n) {
         this.busy.set(1);
         this.idx.set(i + 1);
@@ -128,6 +133,9 @@ export class StoreBlockEngine extends Component {
   private readonly beat: Signal<number>;
   private readonly nBeats: Signal<number>;
   private readonly beSum: Signal<number>;
+  /** offset mod 8 and gaddr mod 8: lane of the first byte on the PCI side and in the line buffer. */
+  private readonly off8: Signal<number>;
+  private readonly src8: Signal<number>;
   /** The line buffer holding the fetched source doublewords. */
   private readonly buffer = new Uint8Array(8 * 1026);
 
@@ -151,6 +159,8 @@ export class StoreBlockEngine extends Component {
     this.beat = this.reg('beat', 11);
     this.nBeats = this.reg('n_beats', 11);
     this.beSum = this.reg('be_sum', 14);
+    this.off8 = this.reg('off8', 3);
+    this.src8 = this.reg('src8', 3);
     this.mem = new StorageFetchPort(sim, 'mem', this, opts.memory, opts.timing.memoryLatency);
     const mem = this.mem;
     const maxstbl = opts.maxstbl;
@@ -158,7 +168,7 @@ export class StoreBlockEngine extends Component {
     const beatWord = newLaneWord();
     const present = (k: number): void => {
       // Lane j of beat k carries block byte 8k + j - offset mod 8, fetched at gaddr mod 8 + that.
-      packLanes(this.buffer, Number(this.gaddrQ.value & 7n), 8 * k - Number(this.offQ.value & 7n), this.lenQ.value, beatWord);
+      packLanes(this.buffer, this.src8.value, 8 * k - this.off8.value, this.lenQ.value, beatWord);
       dev.beatValid.set(1);
       dev.beatData.set(joinHalves(beatWord));
       dev.beatBe.set(beatWord.be);
@@ -186,8 +196,12 @@ export class StoreBlockEngine extends Component {
         this.offQ.set(off);
         this.lenQ.set(len);
         this.gaddrQ.set(g);
-        this.nFetch.set(Math.ceil((Number(g & 7n) + len) / 8));
-        this.nBeats.set(Math.ceil((Number(off & 7n) + len) / 8));
+        const off8 = Number(off & 7n);
+        const src8 = Number(g & 7n);
+        this.off8.set(off8);
+        this.src8.set(src8);
+        this.nFetch.set(Math.ceil((src8 + len) / 8));
+        this.nBeats.set(Math.ceil((off8 + len) / 8));
         this.beSum.set(0);
         dev.blkValid.set(1);
         dev.blkSpace.set(this.space.value);
@@ -215,8 +229,7 @@ export class StoreBlockEngine extends Component {
         if (mem.reqValid.value) mem.reqValid.set(0);
         if (mem.rspValid.value === 0) return;
         const i = this.fetched.value;
-        splitHalves(mem.rspData.value, beatWord);
-        unpackLanes(beatWord.hi, beatWord.lo, 0xff, this.buffer, 8 * i, 8 * (i + 1));
+        unpackLanes(mem.rspHi.value, mem.rspLo.value, 0xff, this.buffer, 8 * i, 8 * (i + 1));
         this.fetched.set(i + 1);
         if (i + 1 === this.nFetch.value) {
           present(0);
@@ -226,13 +239,7 @@ export class StoreBlockEngine extends Component {
       }
       if (st === SbeState.STREAM) {
         if (dev.beatReady.value === 0) return;
-        let be = dev.beatBe.value;
-        let bits = 0;
-        while (be) {
-          bits += be & 1;
-          be >>>= 1;
-        }
-        const sum = this.beSum.value + bits;
+        const sum = this.beSum.value + enabledLanes(dev.beatBe.value);
         this.beSum.set(sum);
         const k = this.beat.value;
         if (dev.beatLast.value) {
@@ -251,4 +258,11 @@ export class StoreBlockEngine extends Component {
       complete(dev.doneStatus.value, dev.doneCode.value);
     });
   }
+}
+
+/** Number of set bits in a byte-enable mask. */
+function enabledLanes(be: number): number {
+  let x = be - ((be >>> 1) & 0x55);
+  x = (x & 0x33) + ((x >>> 2) & 0x33);
+  return (x + (x >>> 4)) & 0x0f;
 }
