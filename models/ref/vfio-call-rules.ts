@@ -1,5 +1,5 @@
 import { OP_NAMES, isMio } from '../../rtl/zpci/codes.ts';
-import type { ObservedInstruction } from './instruction-monitor.ts';
+import { VFIO_ISM_DRIVER_RULES, type ObservedInstruction } from './instruction-monitor.ts';
 import type { ExpectedInstruction, FailedAnswer } from './vfio-ism-reference.ts';
 
 /** A broken rule: the message names the rule first, then the call and what was seen. */
@@ -29,8 +29,8 @@ function answerOf(i: ObservedInstruction): string {
 /**
  * What the Linux driver may issue at all, whatever the call: handle-form instructions only, with
  * the handle current when the call began, PCILG of 1/2/4/8 bytes within a doubleword, PCISTB of at
- * most maxstbl within one 4 KiB page on the PCI side and from a source within one page (the
- * store-block cache is page-aligned: a driver promise, checked whatever the hardware enforces).
+ * most maxstbl within one 4 KiB page on the PCI side, and the driver's own invariants
+ * (VFIO_ISM_DRIVER_RULES: a PCISTB source within one page, whatever the hardware enforces).
  */
 export function checkLegality(seen: readonly ObservedInstruction[], maxstbl: number, fh: number, call: string): void {
   for (const i of seen) {
@@ -42,8 +42,8 @@ export function checkLegality(seen: readonly ObservedInstruction[], maxstbl: num
     } else if (i.kind === 'PCISTB') {
       if (i.len < 1 || i.len > maxstbl) throw new RuleBroken(`PCISTB at most maxstbl (${maxstbl})`, call, where(i));
       if (Number(i.offset % 4096n) + i.len > 4096) throw new RuleBroken('PCISTB crosses 4 KiB on the PCI side', call, where(i));
-      if (Number(i.gaddr % 4096n) + i.len > 4096) throw new RuleBroken('PCISTB source crosses 4 KiB', call, where(i));
     }
+    for (const rule of VFIO_ISM_DRIVER_RULES) if (rule.broken(i)) throw new RuleBroken(rule.name, call, where(i));
   }
 }
 

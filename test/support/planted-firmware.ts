@@ -2,6 +2,7 @@ import { Errno } from '../../models/linux/errno.ts';
 import type { VfioIsmFirmware, VfioIsmFirmwareFactory } from '../../models/vfio/firmware.ts';
 import { IsmVfioPciDevice, type FilePosition } from '../../models/vfio/ism-vfio-pci.ts';
 import { regionIndexOf, regionPosition } from '../../models/vfio/regions.ts';
+import { createRequest } from '../../models/linux/zpci.ts';
 import type { UserMemory } from '../../models/vfio/user-memory.ts';
 
 /**
@@ -17,7 +18,9 @@ export type PlantedDriverBug =
   /** After a failed read, issues one more load before returning the error. */
   | 'load-after-failure'
   /** Writes a BAR block as two PCISTBs (right bytes, broken doorbell semantics). */
-  | 'split-writes';
+  | 'split-writes'
+  /** Stores from a buffer that starts 8 bytes before a page end (the hardware accepts it by default). */
+  | 'store-buffer-crosses-page';
 
 const isBar = (ppos: FilePosition): boolean => regionIndexOf(ppos.value) <= 5;
 
@@ -69,10 +72,28 @@ class PlantedFirmware implements VfioIsmFirmware {
   }
 
   async write(user: UserMemory, buf: number, count: number, ppos: FilePosition): Promise<number> {
-    if (this.bug !== 'split-writes' || !isBar(ppos)) return this.inner.write(user, buf, count, ppos);
-    const end = this.inner.zdev.barLength(regionIndexOf(ppos.value));
+    if (!isBar(ppos) || this.bug === 'stale-bytes-on-failed-load' || this.bug === 'byte-wise-reads' || this.bug === 'load-after-failure') {
+      return this.inner.write(user, buf, count, ppos);
+    }
+    const zdev = this.inner.zdev;
+    const bar = regionIndexOf(ppos.value);
+    const end = zdev.barLength(bar);
     const pos = regionPosition(ppos.value);
     const n = pos < end && BigInt(count) > end - pos ? Number(end - pos) : count;
+    if (this.bug === 'store-buffer-crosses-page') {
+      // The checks pass through the real driver first (a refused write issues nothing either way).
+      if (n <= 8 || n > zdev.maxstbl || Number(pos % 4096n) + n > 4096 || pos >= end) return this.inner.write(user, buf, count, ppos);
+      const bytes = user.copyFrom(buf, n);
+      if (typeof bytes === 'number') return bytes;
+      const pages = zdev.pages.allocate(2 * 4096);
+      const source = pages + 4096 - 8;
+      zdev.memory.write(source, bytes);
+      const rc = await zdev.insn.storeBlock(source, createRequest(zdev.fh, bar, n), pos);
+      zdev.pages.release(pages);
+      if (rc < 0) return rc;
+      ppos.value += BigInt(n);
+      return n;
+    }
     if (n < 2) return this.inner.write(user, buf, count, ppos);
     const half = n >> 1;
     const first = await this.inner.write(user, buf, half, ppos);

@@ -52,6 +52,7 @@ describe('vfio-ism I/O paths under property fuzzing', () => {
     ['byte-wise-reads', 'PCILG widths of ism_vfio_pci_do_io_r', 'oracle checks PCILG widths'],
     ['load-after-failure', 'nothing issued after a failure', 'oracle checks nothing is issued after a failure'],
     ['split-writes', 'one PCISTB per write', 'oracle checks one PCISTB per write'],
+    ['store-buffer-crosses-page', 'PCISTB source crosses 4 KiB', 'the driver invariant on the store buffer names its rule'],
   ];
   for (const [bug, rule, defect] of planted) {
     it(`${defect}: a planted driver bug (${bug}) fails with the rule "${rule}"`, async () => {
