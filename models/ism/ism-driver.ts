@@ -57,7 +57,7 @@ export interface DmbSignal {
 /**
  * The ISM driver logic of drivers/s390/net/ism_drv.c, in the model's own words, over any
  * IsmDeviceAccess: one command at a time (body PCISTB at +8, header PCISTB at +0 as doorbell,
- * 8-byte PCILG response reads), the probe order (REG_SBA, REG_IEQ, QUERY_INFO, READ_GID), DMB
+ * 8-byte PCILG response reads), the probe order (IRQ, REG_SBA, REG_IEQ, QUERY_INFO, READ_GID, with Linux's unwinding), DMB
  * registration, moves split at 4 KiB target boundaries with the signal on the last chunk, and
  * the interrupt handler (summary bit, DMB bits and masks, then the event queue).
  */
@@ -243,7 +243,11 @@ export class IsmDriver implements DibsDevice {
     this.irqSubscription = null;
   }
 
-  /** Teardown (ism_dev_exit): UNREG_IEQ, UNREG_SBA, stop interrupts, free the pages. */
+  /**
+   * Teardown (ism_dev_exit): DMBs still registered, DEL_VLAN_ID 0x1FFF if the V2 probe added it,
+   * UNREG_IEQ, UNREG_SBA (pages freed), then the IRQ. A user of DibsCore removes the device from
+   * the core first (dibs_dev_del), so clients are told before the device goes.
+   */
   async remove(): Promise<void> {
     // Teardown goes on whatever the device says: after a function reset it has already
     // forgotten the DMBs (UNREG_DMB answers UNKNOWN_TOKEN), and the memory is ours to free.

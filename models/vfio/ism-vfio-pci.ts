@@ -58,14 +58,14 @@ export class IsmVfioPciDevice {
     return this.cache;
   }
 
-  /** init: create the per-device store-block cache; the core init itself cannot fail here. */
+  /** ism_vfio_pci_init_dev: create the per-device store-block cache; the core init itself cannot fail here. */
   init(): number {
     const name = `ism_sb_fid_${this.zdev.fid.toString(16).padStart(8, '0')}`;
     this.cache = new StoreBlockCache(name, this.zdev.maxstbl, this.zdev.pages, this.options.storeBlockLimit);
     return 0;
   }
 
-  /** release: destroy the cache, then the core release. */
+  /** ism_vfio_pci_release_dev: destroy the cache, then the core release. */
   release(): void {
     this.cache?.destroy();
     this.cache = null;
@@ -92,6 +92,7 @@ export class IsmVfioPciDevice {
     return this.opened;
   }
 
+  /** ism_vfio_pci_ioctl_get_region_info. */
   getRegionInfo(index: number): { ret: number; info: RegionInfo } {
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
       return {
@@ -115,6 +116,7 @@ export class IsmVfioPciDevice {
     return this.rw(user, buf, count, ppos, true);
   }
 
+  /** ism_vfio_pci_rw: count 0 does nothing; config index, BAR indices, anything else -EINVAL. */
   private async rw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
     if (count === 0) return 0;
     const index = regionIndexOf(ppos.value);
@@ -123,6 +125,7 @@ export class IsmVfioPciDevice {
     return -Errno.EINVAL;
   }
 
+  /** ism_vfio_pci_bar_rw: BAR present, position inside, count clamped; position advanced on success. */
   private async barRw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
     const bar = regionIndexOf(ppos.value);
     const pos = regionPosition(ppos.value);
@@ -142,6 +145,7 @@ export class IsmVfioPciDevice {
     return 1;
   }
 
+  /** ism_vfio_pci_do_io_r with ism_read##size: one PCILG per step; the first failure is returned as it is. */
   private async doIoRead(user: UserMemory, buf: number, off: bigint, count: number, bar: number): Promise<number> {
     let done = 0;
     let left = count;
@@ -160,6 +164,7 @@ export class IsmVfioPciDevice {
     return done;
   }
 
+  /** ism_vfio_pci_do_io_w: maxstbl and 4 KiB checks, one cache buffer, exactly one PCISTB. */
   private async doIoWrite(user: UserMemory, buf: number, off: bigint, count: number, bar: number): Promise<number> {
     if (count > this.zdev.maxstbl) return -Errno.EINVAL;
     if (this.options.plantedFault !== 'skip-boundary-check' && Number(off % BigInt(PAGE_SIZE)) + count > PAGE_SIZE) return -Errno.EINVAL;
