@@ -41,7 +41,7 @@ export function fromJson(text: string, file: string): FuzzJson {
 function describeSpec(r: CampaignReport): string {
   const s = r.spec;
   const amount = s.runs !== undefined ? `${s.runs.toLocaleString('en-US')} runs` : `${s.seconds} s`;
-  const shard = s.shard.k > 0 ? `, shard ${s.shard.k}/${s.shard.n}` : s.shard.n > 1 ? `, ${s.shard.n} shards merged` : '';
+  const shard = s.shard.n === 1 ? '' : s.shard.k > 0 ? `, shard ${s.shard.k}/${s.shard.n}` : `, ${s.shard.n} shards merged`;
   return `seed ${s.seed}, ${amount}${shard}`;
 }
 

@@ -385,7 +385,7 @@ export interface FuzzOptions {
   readonly seed: number;
   /** Generated property runs (each a fresh system and a command sequence); shrinking runs are not counted. */
   readonly runs?: number;
-  /** Stop after this many seconds instead (runs becomes unlimited). */
+  /** Stop after this many seconds (without `runs`: as many runs as fit). */
   readonly seconds?: number;
   /** Commands per run at most. */
   readonly commandsPerRun?: number;
@@ -485,7 +485,8 @@ export async function runVfioFuzz(options: FuzzOptions): Promise<FuzzReport> {
     seed: options.seed,
     path: options.replayPath,
     endOnFailure: options.replayPath !== undefined,
-    numRuns: timed ? Number.MAX_SAFE_INTEGER : (options.runs ?? 100),
+    // Timed with a run count too: whichever ends first.
+    numRuns: options.runs ?? (timed ? Number.MAX_SAFE_INTEGER : 100),
     interruptAfterTimeLimit: timed ? options.seconds! * 1000 : undefined,
     markInterruptAsFailure: false,
   });

@@ -155,6 +155,16 @@ describe('fuzzing on every core and across machines (issue 10 item 4)', () => {
     expect(slices.flat().map((u) => u.runs).reduce((a, b) => a + b)).toBe(1050);
   });
 
+  it('a timed campaign (--seconds) keeps its units of at most 100 runs, seeds seed + u', async () => {
+    const r = await runCampaign({ seed: 40, seconds: 2, commandsPerRun: 1, shard: { k: 1, n: 1 } }, { workers: 1, wavesDir: TEST_WAVES_DIR });
+    expect(r.units.length).toBeGreaterThan(1);
+    r.units.forEach((u, i) => {
+      expect(u.seed).toBe(40 + i);
+      expect(u.runs).toBeLessThanOrEqual(UNIT_RUNS);
+    });
+    expect(r.units.slice(0, -1).every((u) => u.runs === UNIT_RUNS)).toBe(true);
+  });
+
   it('--workers 2 runs the same units in worker threads and merges them into the same result as one worker', async () => {
     const spec: CampaignSpec = { seed: 11, runs: 2 * UNIT_RUNS, commandsPerRun: 8, shard: { k: 1, n: 1 } };
     const one = await runCampaign(spec, { workers: 1, wavesDir: TEST_WAVES_DIR });
