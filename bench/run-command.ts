@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { VcdNameError, VcdScopeError } from '../rtl/hdl/index.ts';
+import { Simulator, VcdNameError, VcdScopeError } from '../rtl/hdl/index.ts';
 import { DEFAULT_BENCH, TESTBENCHES, findBench } from './testbenches/index.ts';
 import { BenchFailure, SINGLE_VM, type BenchConfig, type BenchSummary, type Testbench } from './harness.ts';
 import { formatSummary } from './summary.ts';
@@ -20,6 +20,7 @@ interface RunOptions {
   maxstbl?: number;
   scope?: string[];
   json?: string;
+  skip: boolean;
 }
 
 /** The summary as JSON for CI: every field of the text summary, every note, the verdict. */
@@ -86,7 +87,9 @@ export function runCommand(): Command {
     .option('--maxstbl <n>', 'maximum PCISTB length of the ISM functions (each bench says which it supports)', integer('--maxstbl', 1, 8191))
     .option('--scope <scope...>', 'trace only these scopes (e.g. vm0.pfu)')
     .option('--json <path>', 'also write the summary as JSON to this file (- for stdout, instead of the text)')
+    .option('--no-skip', 'evaluate every cycle instead of jumping over idle ones (same results; the traced clock gets every edge)')
     .action(async (name: string, opts: RunOptions, cmd: Command) => {
+      Simulator.defaults.skipIdle = opts.skip;
       const bench = findBench(name);
       if (!bench) throw new UsageError(`no testbench named "${name}"; try: ${TESTBENCHES.map((b) => b.name).join(', ')}`);
       const config = resolveConfig(bench, opts, cmd.getOptionValueSource('seed') === 'cli');

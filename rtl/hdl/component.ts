@@ -1,4 +1,4 @@
-import type { Simulator } from './simulator.ts';
+import type { ClockedProcess, Simulator } from './simulator.ts';
 import type { Signal, SignalValue } from './signal.ts';
 
 /**
@@ -43,8 +43,13 @@ export class Component {
     this.sim.comb(`${this.path}.${name}`, inputs, fn);
   }
 
-  protected seq(name: string, fn: () => void): void {
-    this.sim.seq(`${this.path}.${name}`, fn);
+  protected seq(name: string, fn: () => void): ClockedProcess {
+    return this.sim.seq(`${this.path}.${name}`, fn);
+  }
+
+  /** Inside this component's clocked process: nothing changes until one of `wakeOn` changes, or the edge of cycle `until`. */
+  protected idle(wakeOn: readonly Signal<SignalValue>[], until?: number): void {
+    this.sim.idle(wakeOn, until);
   }
 
   /** A hardware assertion: stops the simulation naming the cycle, this component and the signals. */

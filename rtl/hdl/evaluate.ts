@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { orderCombinational } from './comb-order.ts';
 import { SensitivityError } from './errors.ts';
-import { Registry, type CombProcess } from './registry.ts';
+import { Registry, type CombProcess, type SeqProcess } from './registry.ts';
 import type { Signal, SignalHost, SignalValue } from './signal.ts';
 import { ELABORATION, Role, TOP_LEVEL, observer, type Writer } from './writer.ts';
 
@@ -53,6 +53,10 @@ export class Evaluator implements SignalHost {
   /** Whether settled changes are collected for tracers and observers (off until someone looks). */
   private changeTracking = false;
   private refused: Error | null = null;
+  /** Clocked processes not declared idle. */
+  private awake = 0;
+  /** A signal changed in the current cycle (the next cycle cannot be skipped). */
+  changedInCycle = false;
 
   edgeSubject?: Subject<number>;
   hardwareSubject?: Subject<number>;
@@ -85,6 +89,74 @@ export class Evaluator implements SignalHost {
   checkRead(signal: Signal<SignalValue>): void {
     const comb = this.activeComb;
     if (comb !== null && !comb.inputSet.has(signal)) throw new SensitivityError(signal.name, comb.name);
+  }
+
+  wake(writer: Writer): void {
+    if (writer.role === Role.CLOCKED && (writer as SeqProcess).asleep) this.wakeProcess(writer as SeqProcess);
+  }
+
+  // ---------------------------------------------------------------- idle clocked processes
+
+  seqAdded(): void {
+    if (this.started) this.awake++;
+  }
+
+  /** Called by the running clocked process: nothing it drives changes until a `wakeOn` signal changes or the edge of cycle `until`. */
+  sleep(wakeOn: readonly Signal<SignalValue>[], until: number): void {
+    const proc = this.writer as SeqProcess;
+    if (proc.role !== Role.CLOCKED) throw new Error(`idle() may only be declared by a clocked process, not by ${proc.name}`);
+    if (until <= this.cycle) return;
+    if (proc.asleep) this.unregister(proc);
+    else this.awake--;
+    proc.asleep = true;
+    proc.wakeAt = until;
+    for (let i = 0; i < wakeOn.length; i++) {
+      const s = wakeOn[i];
+      (s.sleepers ??= []).push(proc);
+      proc.wakeOn.push(s);
+    }
+  }
+
+  private unregister(proc: SeqProcess): void {
+    const on = proc.wakeOn;
+    for (let i = 0; i < on.length; i++) {
+      const list = on[i].sleepers!;
+      const at = list.lastIndexOf(proc);
+      if (at < 0) continue;
+      list[at] = list[list.length - 1];
+      list.pop();
+    }
+    on.length = 0;
+  }
+
+  private wakeProcess(proc: SeqProcess): void {
+    this.unregister(proc);
+    proc.asleep = false;
+    proc.wakeAt = Number.POSITIVE_INFINITY;
+    this.awake++;
+  }
+
+  private wakeSleepers(sig: Signal<SignalValue>): void {
+    const list = sig.sleepers!;
+    while (list.length > 0) this.wakeProcess(list[list.length - 1] as SeqProcess);
+  }
+
+  /** Nothing can happen in the next cycle unless a timer says so: every clocked process idle, no change in this one. */
+  get quiet(): boolean {
+    return this.awake === 0 && !this.changedInCycle && this.pendingCount === 0;
+  }
+
+  /** The earliest edge an idle clocked process asked to run at. */
+  nextTimedWake(): number {
+    let at = Number.POSITIVE_INFINITY;
+    const seqs = this.registry.seqs;
+    for (let i = 0; i < seqs.length; i++) if (seqs[i].wakeAt < at) at = seqs[i].wakeAt;
+    return at;
+  }
+
+  /** Skip idle cycles: the next advance() is the edge of cycle `cycle + 1`. Nothing happens in the cycles jumped over. */
+  jumpTo(cycle: number): void {
+    if (cycle > this.cycle) this.cycle = cycle;
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -120,6 +192,8 @@ export class Evaluator implements SignalHost {
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
       if (!sig.commit(cycle)) continue;
+      this.changedInCycle = true;
+      if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
       // Membership by flag, not by lastChange: a change after an earlier publish in the same
       // cycle (settleNow) must still reach tracers and observers.
       if (this.changeTracking && !sig.inChangedList) {
@@ -171,6 +245,7 @@ export class Evaluator implements SignalHost {
     if (reg.tracers.length > 0) this.changeTracking = true;
     for (const t of reg.tracers) t.begin(sim);
     this.started = true;
+    this.awake = reg.seqs.length;
     this.published = false;
     this.writer = TOP_LEVEL;
     for (const c of reg.combs) this.enqueue(c);
@@ -182,10 +257,16 @@ export class Evaluator implements SignalHost {
   advance(): void {
     this.cycle++;
     this.published = false;
+    this.changedInCycle = false;
     if (this.edgeSubject !== undefined) this.observe(EDGE_OBSERVER, this.edgeSubject);
     const seqs = this.registry.seqs;
+    const cycle = this.cycle;
     for (let i = 0; i < seqs.length; i++) {
       const p = seqs[i];
+      if (p.asleep) {
+        if (p.wakeAt > cycle) continue;
+        this.wakeProcess(p);
+      }
       this.writer = p;
       p.fn();
     }

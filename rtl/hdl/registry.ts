@@ -25,6 +25,10 @@ export interface CombProcess extends Writer, CombReader {
 
 export interface SeqProcess extends Writer {
   readonly fn: () => void;
+  /** Declared idle: not run until a signal in `wakeOn` changes or the edge of cycle `wakeAt`. */
+  asleep: boolean;
+  wakeAt: number;
+  readonly wakeOn: Signal<SignalValue>[];
 }
 
 /** What the design is made of: signals, hardware processes, tracers, teardowns. */
@@ -67,7 +71,7 @@ export class Registry {
   }
 
   seq(name: string, fn: () => void): SeqProcess {
-    const proc: SeqProcess = { name, role: Role.CLOCKED, fn };
+    const proc: SeqProcess = { name, role: Role.CLOCKED, fn, asleep: false, wakeAt: Number.POSITIVE_INFINITY, wakeOn: [] };
     this.seqs.push(proc);
     return proc;
   }

@@ -36,6 +36,8 @@ export class TestbenchScheduler {
   /** The process running now (between its resume and its next park). */
   current: TestbenchProcess | null = null;
   private yielding = false;
+  /** A process ran in the current cycle (it may have changed state a waiting predicate reads). */
+  ranInCycle = false;
   private watchdogArmed = false;
 
   constructor(private readonly ev: Evaluator) {}
@@ -187,11 +189,13 @@ export class TestbenchScheduler {
   /** Resume every process whose wait is over, in creation order, settling after each. */
   async wake(): Promise<void> {
     const procs = this.processes;
+    this.ranInCycle = false;
     for (let i = 0; i < procs.length; i++) {
       const proc = procs[i];
       if (proc.done) continue;
       const r = this.ready(proc);
       if (r === false) continue;
+      this.ranInCycle = true;
       await this.resumeProcess(proc, r instanceof Error ? r : undefined);
       if (proc.error !== undefined) throw new ProcessError(proc.name, this.ev.cycle, proc.error);
       this.ev.settle();
@@ -225,6 +229,21 @@ export class TestbenchScheduler {
       this.yielding = false;
     }
     this.armWatchdog();
+  }
+
+  /**
+   * The earliest cycle a process can resume in, assuming no signal changes and no process runs
+   * before it: a tick's cycle, a wait's deadline (its predicate cannot turn true in a quiet span).
+   */
+  nextWake(): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const p of this.processes) {
+      const w = p.wait;
+      if (w === null || w.kind === 'start') return Number.NEGATIVE_INFINITY;
+      const t = w.kind === 'cycle' ? w.at : w.deadline;
+      if (t < at) at = t;
+    }
+    return at;
   }
 
   describeAlive(): string {

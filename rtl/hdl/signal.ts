@@ -25,6 +25,8 @@ export interface SignalHost {
   refuse(error: Error): void;
   /** Strict mode: check a read against the running combinational process's sensitivity list. */
   checkRead(signal: Signal<SignalValue>): void;
+  /** Run an idle clocked process again from the next edge. */
+  wake(writer: Writer): void;
 }
 
 export interface CombReader {
@@ -49,6 +51,8 @@ export class Signal<T extends SignalValue = number> {
   lastChange = -1;
   /** Queued for the current cycle's publish (tracers, observers). */
   inChangedList = false;
+  /** Idle clocked processes to wake when this signal changes (null: none ever). */
+  sleepers: object[] | null = null;
   /** The hardware process driving this signal, once it has written it. */
   private hardwareDriver: Writer | undefined;
   /** A writer whose writes need no checks (the hardware driver, while not forced). */
@@ -133,6 +137,7 @@ export class Signal<T extends SignalValue = number> {
       this.trusted = undefined;
     }
     this.schedule(value);
+    if (this.hardwareDriver !== undefined) this.host.wake(this.hardwareDriver);
   }
 
   /** Testbench: end a force; the signal takes the value its driver last wrote. */
@@ -141,6 +146,7 @@ export class Signal<T extends SignalValue = number> {
     if (!this.forced) return;
     this.forced = false;
     this.schedule(this.driven);
+    if (this.hardwareDriver !== undefined) this.host.wake(this.hardwareDriver);
   }
 
   /**
@@ -153,6 +159,8 @@ export class Signal<T extends SignalValue = number> {
     if (this.hardwareDriver?.role === Role.COMBINATIONAL) throw new DepositError(this.name, this.hardwareDriver.name);
     if (this.forced) this.driven = value;
     else this.schedule(value);
+    // A clocked process that declared itself idle did so on its own registers' values.
+    if (this.hardwareDriver !== undefined) this.host.wake(this.hardwareDriver);
   }
 
   private schedule(value: T): void {

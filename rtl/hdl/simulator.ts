@@ -22,11 +22,20 @@ export interface SimulatorOptions {
   hardwareOrderSeed?: number;
   /** run() lets the event loop run at least this often (milliseconds of wall time). */
   yieldIntervalMs?: number;
+  /** Jump over cycles in which nothing can happen (default true; false: evaluate every cycle). */
+  skipIdle?: boolean;
 }
 
 export interface RunOptions {
   /** Stop with SimTimeoutError if processes are still alive after this many more cycles. */
   maxCycles?: number;
+}
+
+/** A clocked process as its component sees it. */
+export interface ClockedProcess {
+  readonly name: string;
+  /** Run it again from the next edge, if idle: its state changed in a way no signal shows (a service call). */
+  wake(): void;
 }
 
 const DEFAULT_MAX_RUN_CYCLES = 100_000_000;
@@ -40,13 +49,16 @@ const YIELD_CHECK_CYCLES = 256;
  */
 export class Simulator {
   /** Defaults for options a caller leaves out (the test suite turns strict mode on here). */
-  static readonly defaults: { strict: boolean; hardwareOrderSeed?: number } = { strict: false };
+  static readonly defaults: { strict: boolean; hardwareOrderSeed?: number; skipIdle: boolean } = { strict: false, skipIdle: true };
 
   readonly clockPeriodPs: number;
   private readonly ev: Evaluator;
   private readonly tb: TestbenchScheduler;
   private readonly hardwareOrderSeed: number | undefined;
   private readonly yieldIntervalMs: number;
+  readonly skipIdle: boolean;
+  /** Cycles jumped over by idle skipping (statistics). */
+  skippedCycles = 0;
   private startError: unknown = undefined;
   private disposed = false;
   private endSubject?: Subject<number>;
@@ -60,6 +72,7 @@ export class Simulator {
     this.tb = new TestbenchScheduler(this.ev);
     this.hardwareOrderSeed = options.hardwareOrderSeed ?? Simulator.defaults.hardwareOrderSeed;
     this.yieldIntervalMs = options.yieldIntervalMs ?? 20;
+    this.skipIdle = options.skipIdle ?? Simulator.defaults.skipIdle;
   }
 
   /** Rising edges completed so far. */
@@ -108,11 +121,25 @@ export class Simulator {
     this.ev.combAdded(this.ev.registry.comb(name, inputs, fn));
   }
 
-  /** A clocked process: runs at every rising edge, reading settled values and writing next ones. */
-  seq(name: string, fn: () => void): void {
+  /** A clocked process: runs at every rising edge (unless idle), reading settled values and writing next ones. */
+  seq(name: string, fn: () => void): ClockedProcess {
     this.alive(`seq(${name})`);
-    this.ev.registry.seq(name, fn);
+    const proc = this.ev.registry.seq(name, fn);
+    this.ev.seqAdded();
+    return { name, wake: () => this.ev.wake(proc) };
   }
+
+  /**
+   * Inside a clocked process: declare it idle — running it again would change nothing until one
+   * of `wakeOn` changes (it runs at the edge after the change) or until the edge of cycle
+   * `until`. The kernel does not run it meanwhile, and jumps over cycles in which nothing at all
+   * can happen. Any write to a signal it drives by force/deposit wakes it too.
+   */
+  idle(wakeOn: readonly Signal<SignalValue>[], until = Number.POSITIVE_INFINITY): void {
+    this.ev.sleep(wakeOn, until);
+  }
+
+
 
   addTracer(tracer: Tracer): void {
     this.alive('addTracer()');
@@ -178,13 +205,24 @@ export class Simulator {
     if (this.tb.current !== null) throw new Error('step() inside a testbench process; await sim.tick() instead');
     try {
       this.start();
-      for (let i = 0; i < cycles; i++) {
+      const end = this.ev.cycle + cycles;
+      while (this.ev.cycle < end) {
         this.ev.finishCycle();
+        this.skipTo(end);
         this.ev.advance();
       }
     } catch (e) {
       throw this.failed(e);
     }
+  }
+
+  /** When nothing can happen before cycle `bound` (or an idle process's timer), jump to the cycle before it. */
+  private skipTo(bound: number): void {
+    if (!this.skipIdle || !this.ev.quiet) return;
+    const target = Math.min(bound, this.ev.nextTimedWake()) - 1;
+    if (target <= this.ev.cycle || !Number.isFinite(target)) return;
+    this.skippedCycles += target - this.ev.cycle;
+    this.ev.jumpTo(target);
   }
 
   /** Run until every testbench process has finished. */
@@ -201,14 +239,19 @@ export class Simulator {
         await tb.wake();
         ev.finishCycle();
       }
+      let sinceCheck = 0;
       while (tb.alive > 0) {
         if (ev.cycle >= limit) throw new SimTimeoutError(ev.cycle, `run limit reached with processes alive: ${tb.describeAlive()}`);
+        if (!tb.ranInCycle) this.skipTo(Math.min(limit, tb.nextWake()));
         ev.advance();
         await tb.wake();
         ev.finishCycle();
-        if (ev.cycle % YIELD_CHECK_CYCLES === 0 && performance.now() - lastYield >= this.yieldIntervalMs) {
-          await tb.yieldToEventLoop();
-          lastYield = performance.now();
+        if (++sinceCheck === YIELD_CHECK_CYCLES) {
+          sinceCheck = 0;
+          if (performance.now() - lastYield >= this.yieldIntervalMs) {
+            await tb.yieldToEventLoop();
+            lastYield = performance.now();
+          }
         }
       }
       for (const t of ev.registry.tracers) t.flush?.();

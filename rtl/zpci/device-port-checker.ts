@@ -64,6 +64,8 @@ export class DevicePortChecker extends Component {
       !this.prevBeatPending
     ) {
       this.prevAccDone = this.prevBlkAccept = this.prevDone = 0;
+      // Until a port signal rises, every edge would find the same idle link.
+      this.idle([p.accValid, p.accDone, p.blkValid, p.blkAccept, p.beatValid, p.doneValid]);
       return;
     }
     // Single accesses.

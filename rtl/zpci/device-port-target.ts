@@ -117,6 +117,15 @@ export class DevicePortTarget extends Component {
     if (this.readyIdx === undefined) p.beatReady.set(0);
   }
 
+  /** Nothing in flight, no answer to drop, no request: step() would change nothing until acc_valid or blk_valid rises. */
+  get waiting(): boolean {
+    const p = this.port;
+    return (
+      (p.accDone.value | p.blkAccept.value | p.doneValid.value | p.accValid.value | p.blkValid.value | this.accCount.value) === 0 &&
+      this.blkState.value === TargetBlkState.IDLE
+    );
+  }
+
   /** One rising edge. */
   step(): void {
     const p = this.port;

@@ -1,6 +1,6 @@
 import { Component } from '../hdl/component.ts';
 import type { Signal } from '../hdl/signal.ts';
-import type { Simulator } from '../hdl/simulator.ts';
+import type { ClockedProcess, Simulator } from '../hdl/simulator.ts';
 import type { HostMemory } from '../host-memory.ts';
 import type { ZpciTiming } from '../timing.ts';
 import {
@@ -78,6 +78,7 @@ export class PciFunctionUnit extends Component {
   private readonly psQ: Signal<number>;
   private readonly r2Q: Signal<number>;
   private flrPending = false;
+  private readonly unit: ClockedProcess;
   // The service element's own view of handle and state: a change it makes in this cycle is
   // already the truth for software, while the registers show it from the next settle on.
   private handleNow: number;
@@ -228,10 +229,13 @@ export class PciFunctionUnit extends Component {
       this.fsm.set(Fsm.BLOCK);
     };
 
-    this.seq('unit', () => {
+    this.unit = this.seq('unit', () => {
       const fsm = this.fsm.value;
+      // No pulse to drop in this edge: waiting, the unit may declare itself idle.
+      const quiet = (dev.reset.value | this.chkDone.value) === 0;
       if (dev.reset.value) dev.reset.set(0);
       if (fsm === Fsm.IDLE) {
+        const idleNow = quiet && cpu.rspValid.value === 0 && !this.flrPending;
         if (cpu.rspValid.value) cpu.rspValid.set(0);
         if (this.chkDone.value) this.chkDone.set(0);
         if (this.flrPending) {
@@ -241,7 +245,10 @@ export class PciFunctionUnit extends Component {
           this.flrPending = false;
           dev.reset.set(1);
         }
-        if (cpu.reqValid.value === 0 || cpu.reqReady.value === 0) return;
+        if (cpu.reqValid.value === 0 || cpu.reqReady.value === 0) {
+          if (idleNow) this.idle([cpu.reqValid, cpu.reqReady]);
+          return;
+        }
         cpu.reqReady.set(0);
         this.opQ.set(cpu.reqOp.value);
         this.psQ.set(cpu.reqProblemState.value);
@@ -266,7 +273,10 @@ export class PciFunctionUnit extends Component {
       }
       if (this.chkDone.value) this.chkDone.set(0);
       if (fsm === Fsm.ACCESS) {
-        if (dev.accDone.value === 0) return;
+        if (dev.accDone.value === 0) {
+          if (quiet) this.idle([dev.accDone]);
+          return;
+        }
         dev.accValid.set(0);
         const st = dev.accStatus.value;
         if (st === DeviceStatus.OK) {
@@ -279,8 +289,12 @@ export class PciFunctionUnit extends Component {
         return;
       }
       // BLOCK
-      if (sbe.start.value) sbe.start.set(0);
-      if (sbe.cplValid.value === 0) return;
+      const startHigh = sbe.start.value;
+      if (startHigh) sbe.start.set(0);
+      if (sbe.cplValid.value === 0) {
+        if (quiet && startHigh === 0) this.idle([sbe.cplValid]);
+        return;
+      }
       const st = sbe.cplStatus.value;
       if (st === DeviceStatus.OK) respond(CC.OK, 0, 0n, 0);
       else if (st === DeviceStatus.BUSY) respond(CC.BUSY, 0, 0n, 0);
@@ -316,6 +330,7 @@ export class PciFunctionUnit extends Component {
     this.setHandle(fh);
     this.setState(FunctionState.DISABLED);
     this.flrPending = true;
+    this.unit.wake();
     return fh;
   }
 
@@ -357,5 +372,6 @@ export class PciFunctionUnit extends Component {
   /** Pulse DevicePort.reset for one cycle (once no instruction is in flight). */
   functionLevelReset(): void {
     this.flrPending = true;
+    this.unit.wake();
   }
 }

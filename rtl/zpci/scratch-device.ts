@@ -88,6 +88,10 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
         this.target.reset();
         return;
       }
+      if (this.target.waiting) {
+        this.idle([port.accValid, port.blkValid, port.reset]);
+        return;
+      }
       this.target.step();
     });
   }

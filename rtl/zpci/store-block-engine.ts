@@ -62,8 +62,12 @@ export class StorageFetchPort extends Component {
 
     this.seq('fetch', () => {
       if (this.busy.value === 0) {
-        if (this.rspValid.value) this.rspValid.set(0);
-        if (this.reqValid.value === 0) return;
+        const rspHigh = this.rspValid.value;
+        if (rspHigh) this.rspValid.set(0);
+        if (this.reqValid.value === 0) {
+          if (rspHigh === 0) this.idle([this.reqValid]);
+          return;
+        }
         const base = this.reqAddr.value;
         const n = this.reqNdw.value;
         this.addr.set(base);
@@ -186,8 +190,12 @@ export class StoreBlockEngine extends Component {
     this.seq('engine', () => {
       const st = this.state.value;
       if (st === SbeState.IDLE) {
-        if (this.cplValid.value) this.cplValid.set(0);
-        if (this.start.value === 0) return;
+        const cplHigh = this.cplValid.value;
+        if (cplHigh) this.cplValid.set(0);
+        if (this.start.value === 0) {
+          if (cplHigh === 0) this.idle([this.start]);
+          return;
+        }
         const off = this.offset.value;
         const len = this.len.value;
         const g = this.gaddr.value;
@@ -211,7 +219,10 @@ export class StoreBlockEngine extends Component {
         return;
       }
       if (st === SbeState.HEADER) {
-        if (dev.blkAccept.value === 0) return;
+        if (dev.blkAccept.value === 0) {
+          this.idle([dev.blkAccept]);
+          return;
+        }
         dev.blkValid.set(0);
         const status = dev.blkStatus.value;
         if (status !== DeviceStatus.OK) {
@@ -226,8 +237,12 @@ export class StoreBlockEngine extends Component {
         return;
       }
       if (st === SbeState.FETCH) {
-        if (mem.reqValid.value) mem.reqValid.set(0);
-        if (mem.rspValid.value === 0) return;
+        const reqHigh = mem.reqValid.value;
+        if (reqHigh) mem.reqValid.set(0);
+        if (mem.rspValid.value === 0) {
+          if (reqHigh === 0) this.idle([mem.rspValid]);
+          return;
+        }
         const i = this.fetched.value;
         unpackLanes(mem.rspHi.value, mem.rspLo.value, 0xff, this.buffer, 8 * i, 8 * (i + 1));
         this.fetched.set(i + 1);
@@ -238,7 +253,10 @@ export class StoreBlockEngine extends Component {
         return;
       }
       if (st === SbeState.STREAM) {
-        if (dev.beatReady.value === 0) return;
+        if (dev.beatReady.value === 0) {
+          this.idle([dev.beatReady]);
+          return;
+        }
         const sum = this.beSum.value + enabledLanes(dev.beatBe.value);
         this.beSum.set(sum);
         const k = this.beat.value;
@@ -254,7 +272,10 @@ export class StoreBlockEngine extends Component {
         return;
       }
       // DONE_WAIT
-      if (dev.doneValid.value === 0) return;
+      if (dev.doneValid.value === 0) {
+        this.idle([dev.doneValid]);
+        return;
+      }
       complete(dev.doneStatus.value, dev.doneCode.value);
     });
   }
