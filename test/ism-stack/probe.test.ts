@@ -5,14 +5,22 @@ import { IsmDriver } from '../../models/ism/ism-driver.ts';
 import { KernelIsmAccess } from '../../models/ism/kernel-access.ts';
 import { LinuxError } from '../../models/linux/errno.ts';
 import { FaultyAccess } from './faulty-access.ts';
+import { VfioIsmAccess } from '../../models/ism/vfio-access.ts';
+import { VfioDevice } from '../../models/vfio/vfio-device.ts';
+import type { IsmVmMachine } from '../../models/host/machine.ts';
 
+/** The driver's path to VM `vm`'s function: in the kernel, or through vfio from user space. */
+const paths = {
+  kernel: (vm: IsmVmMachine) => new KernelIsmAccess(vm.zdev),
+  vfio: (vm: IsmVmMachine) => new VfioIsmAccess(VfioDevice.open(vm.zdev)),
+};
 
 describe('IsmDriver.probe follows ism_dev_init (issue 11 items 3 and 4)', () => {
-  it('interrupts subscribed too late: an event posted between REG_IEQ and READ_GID is not lost, nor are later ones', async () => {
+  it.each(['kernel', 'vfio'] as const)('interrupts subscribed too late (%s): an event posted between REG_IEQ and READ_GID is not lost, nor are later ones', async (path) => {
     await onIsmMachine(2, async (m, sim) => {
       const peer = new IsmDriver(sim, new KernelIsmAccess(m.vms[0].zdev));
       await peer.probe();
-      const access = new FaultyAccess(new KernelIsmAccess(m.vms[1].zdev));
+      const access = new FaultyAccess(paths[path](m.vms[1]));
       const driver = new IsmDriver(sim, access);
       const events: IeqEntry[] = [];
       driver.events$.subscribe((e) => events.push(e));
