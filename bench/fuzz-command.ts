@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { emptyBins } from '../models/ref/fuzz-coverage.ts';
@@ -6,6 +7,8 @@ import { describeFailure, runVfioFuzz } from '../models/ref/vfio-fuzz.ts';
 import { defaultWorkers, mergeCampaigns, runCampaign, shardUnits, type CampaignReport } from './fuzz-campaign.ts';
 import { formatCampaign, fromJson, toJson, toJunit } from './fuzz-results.ts';
 import { integer } from './integer-option.ts';
+import { prepareOutput } from './output-path.ts';
+import { WAVES_DIR } from './project.ts';
 import { UsageError } from './usage-error.ts';
 
 function shardOption(text: string): { k: number; n: number } {
@@ -26,6 +29,20 @@ interface Outputs {
   json?: string;
   junit?: string;
   requireCoverage?: boolean;
+}
+
+/** Check the result files before anything runs (folder exists, not a folder, not an input): nothing runs for a bad path. */
+function prepareOutputs(out: Outputs, inputs: readonly string[] = []): Outputs {
+  return {
+    ...out,
+    json: out.json === undefined ? undefined : prepareOutput(out.json, '--json', inputs),
+    junit: out.junit === undefined ? undefined : prepareOutput(out.junit, '--junit', inputs),
+  };
+}
+
+/** Where counterexample waveforms go: the project's waves/ folder, wherever ism-sim runs from. */
+function wavesDir(): string {
+  return dirname(prepareOutput(join(WAVES_DIR, 'counterexample.vcd'), 'counterexample waveform'));
 }
 
 /** Print the summary, write the requested result files, set the exit code. */
@@ -60,11 +77,18 @@ interface FuzzOpts extends Outputs {
 
 async function fuzzAction(opts: FuzzOpts): Promise<void> {
   if (opts.replay) {
-    const r = await runVfioFuzz({ seed: opts.replay.seed, replayPath: opts.replay.path, commandsPerRun: opts.commands });
-    console.log(r.failure ? describeFailure(r) : `replay of ${opts.replay.seed}:${opts.replay.path}: every property held (the failure did not reproduce)`);
+    const { seed, path } = opts.replay;
+    const r = await runVfioFuzz({ seed, replayPath: path, commandsPerRun: opts.commands, wavesDir: wavesDir() }).catch((e: unknown) => {
+      // fast-check cannot walk a path this seed does not have (a typo, or another --commands or version).
+      if (e instanceof Error && e.message.startsWith('Unable to replay')) throw new UsageError(`--replay ${seed}:${path}: seed ${seed} has no such path with --commands ${opts.commands}`);
+      throw e;
+    });
+    console.log(r.failure ? describeFailure(r) : `replay of ${seed}:${path}: every property held (the failure did not reproduce)`);
     if (r.failure) process.exitCode = 1;
     return;
   }
+  const out = prepareOutputs(opts);
+  const waves = wavesDir();
   const runs = opts.seconds === undefined ? (opts.runs ?? 200) : undefined;
   const spec = { seed: opts.seed, runs, seconds: opts.seconds, commandsPerRun: opts.commands, shard: opts.shard ?? { k: 1, n: 1 } };
   const bar = progressBar(opts.progress, progressFormat(runs === undefined));
@@ -73,6 +97,7 @@ async function fuzzAction(opts: FuzzOpts): Promise<void> {
   bar?.start(ownRuns ?? opts.seconds!, 0, { calls: 0, runs: 0 });
   const report = await runCampaign(spec, {
     workers: opts.workers ?? defaultWorkers(),
+    wavesDir: waves,
     onProgress: (done, calls) => {
       if (!bar) return;
       if (runs !== undefined) bar.update(done, { calls });
@@ -80,7 +105,7 @@ async function fuzzAction(opts: FuzzOpts): Promise<void> {
     },
   });
   bar?.stop();
-  finish(report, opts);
+  finish(report, out);
 }
 
 /** `ism-sim fuzz`: the property fuzzer of the vfio-ism I/O paths, on every core, sharded across machines. */
@@ -116,7 +141,8 @@ export function fuzzCommand(): Command {
           throw new UsageError(`${f}: cannot read (${(e as Error).message})`);
         }
       };
-      finish(mergeCampaigns(files.map((f) => fromJson(read(f), f))), cmd.optsWithGlobals<Outputs>());
+      const out = prepareOutputs(cmd.optsWithGlobals<Outputs>(), files);
+      finish(mergeCampaigns(files.map((f) => fromJson(read(f), f))), out);
     });
   return fuzz;
 }

@@ -1,5 +1,6 @@
 import { emptyBins, formatCoverage } from '../models/ref/fuzz-coverage.ts';
 import type { CampaignReport } from './fuzz-campaign.ts';
+import { displayPath } from './output-path.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Version of the JSON result format (`fuzz --json`, read back by `fuzz merge`). */
@@ -69,7 +70,7 @@ export function formatCampaign(r: CampaignReport & { readonly missingShards?: nu
       `  first failing run: ${f.campaignRun} of the campaign (run ${f.run} of seed ${f.seed})`,
       `  replay: ${f.replay}`,
       `  counterexample: ${f.counterexample}`,
-      `  waveform of the counterexample: ${f.vcdPath}`,
+      `  waveform of the counterexample: ${displayPath(f.vcdPath)}`,
     );
   }
   return lines.join('\n');

@@ -67,6 +67,7 @@ describe('fuzz replay and run counting (issue 12 defect 6)', () => {
     expect(cli.code).toBe(0);
     expect(cli.out).toContain('did not reproduce');
     expect((await fuzz('--replay', '12')).out).toContain('--replay must be <seed>:<path>');
+    expect((await fuzz('--replay', `${m![1]}:${m![2]}:9:9:9:9:9:9:9:9:9:9:9:9`)).out).toContain(`seed ${m![1]} has no such path`);
   });
 
   it('"runs" counts generated runs, not shrinking runs', async () => {
@@ -121,6 +122,17 @@ describe('fuzz results a CI shows natively, and functional coverage (issue 12)',
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="ism-sim fuzz" tests="2" failures="0"/);
     expect(xml).toContain('<testcase classname="ism-sim.fuzz.vfio-ism" name="seed 5: 30 runs"/>');
     expect(xml).toContain('<testcase classname="ism-sim.fuzz.coverage" name="every bin hit">');
+  });
+
+  it('a result file that cannot be written is refused before anything runs; merge never overwrites an input', async () => {
+    const bad = await fuzz('--runs', '5', '--workers', '1', '--json', join(dir, 'no/such/folder/r.json'));
+    expect(bad.out).toMatch(/--json .*r\.json: folder .* does not exist/);
+    expect(bad.out).not.toMatch(/^runs/m);
+    const input = join(dir, 'input.json');
+    expect((await fuzz('--runs', '5', '--workers', '1', '--json', input)).code).toBe(0);
+    const before = readFileSync(input, 'utf8');
+    expect((await fuzz('merge', input, '--json', input)).out).toContain('is the input file');
+    expect(readFileSync(input, 'utf8')).toBe(before);
   });
 
   it('--require-coverage fails a run that left a bin empty and says which', async () => {
