@@ -15,15 +15,26 @@ export function newLaneWord(): LaneWord {
   return { hi: 0, lo: 0, be: 0 };
 }
 
+// A 64-bit word seen as two 32-bit halves: joining and splitting through typed arrays costs one
+// bigint (the joined value) and no bigint arithmetic. Halves are indexed by the host's byte order.
+const word64 = new BigUint64Array(1);
+const word32 = new Uint32Array(word64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
+
 /** The 64-bit value of `w` (for a 64-bit signal). */
 export function joinHalves(w: LaneWord): bigint {
-  return (BigInt(w.hi >>> 0) << 32n) | BigInt(w.lo >>> 0);
+  word32[HI] = w.hi;
+  word32[LO] = w.lo;
+  return word64[0];
 }
 
 /** Split a 64-bit value into `w.hi` / `w.lo` (byte enables untouched). */
 export function splitHalves(value: bigint, w: LaneWord): void {
-  w.hi = Number(value >> 32n);
-  w.lo = Number(BigInt.asUintN(32, value));
+  word64[0] = value;
+  w.hi = word32[HI];
+  w.lo = word32[LO];
 }
 
 function laneByte(hi: number, lo: number, lane: number): number {
