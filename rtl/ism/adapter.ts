@@ -165,6 +165,27 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
     return s === FunctionState.ERROR || s === FunctionState.BLOCKED || s === FunctionState.PERMANENT_ERROR;
   }
 
+  /**
+   * Nothing in flight and nothing arriving: stepping would change nothing until one of
+   * `wakeSignals` changes (the network then declares its edge idle).
+   */
+  get waiting(): boolean {
+    return (
+      (this.fnStateIn === undefined || this.fnStateIn.value === this.fnStateSeen.value) &&
+      this.port.reset.value === 0 &&
+      this.cmdBusy.value === 0 &&
+      this.target.waiting &&
+      this.rx.waiting
+    );
+  }
+
+  /** What ends a waiting adapter's idleness: a request on its port, a reset, a function state change. */
+  get wakeSignals(): Signal<number>[] {
+    const s = [this.port.accValid, this.port.blkValid, this.port.reset];
+    if (this.fnStateIn !== undefined) s.push(this.fnStateIn);
+    return s;
+  }
+
   /** First half of the network's edge: function state changes, reset, the command counter, the DevicePort handshakes. */
   stepPort(): void {
     if (this.fnStateIn !== undefined && this.fnStateIn.value !== this.fnStateSeen.value) this.functionStateChanged(this.fnStateIn.value);

@@ -74,6 +74,11 @@ export class IsmNetwork extends Component {
     this.eventCount = this.reg('events', 32);
     const adapters = this.adapters;
     this.seq('tick', () => {
+      if (adapters.every((a) => a.waiting)) {
+        // Deliveries only come from moves, moves only from a port request: all quiet until one comes.
+        this.idle(adapters.flatMap((a) => a.wakeSignals));
+        return;
+      }
       for (let i = 0; i < adapters.length; i++) adapters[i].stepPort();
       for (let i = 0; i < adapters.length; i++) adapters[i].stepReceive();
     });

@@ -159,6 +159,11 @@ export class ReceiveSide extends Component {
 
   // ------------------------------------------------------------------ second half of the edge
 
+  /** No delivery queued, no MSI in the delay line or on the wire. */
+  get waiting(): boolean {
+    return this.inbox.length === 0 && !this.resetInEdge && (this.msiPipe.value | this.msi.value) === 0;
+  }
+
   step(): void {
     if (this.resetInEdge) {
       this.resetInEdge = false;
