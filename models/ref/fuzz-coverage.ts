@@ -61,18 +61,22 @@ const ERRNO_BINS = [
   'read cc 1 → EIO',
   'read cc 3 → EIO',
   'read program check → ENXIO',
+  'read unmapped user buffer → EFAULT',
   'write ok',
   'write longer than maxstbl → EINVAL',
   'write crosses 4 KiB → EINVAL',
   'write cc 1 → EIO',
   'write cc 3 → EIO',
   'write program check → ENXIO',
+  'write unmapped user buffer → EFAULT',
   'config read ok',
   'config write ok',
   'config past its size → EFAULT',
   'config cc 1 → EIO',
   'config cc 3 → EIO',
   'config program check → ENXIO',
+  'config read unmapped user buffer → EFAULT',
+  'config write unmapped user buffer → EFAULT',
   'region info BAR/config',
   'region info bad index → EINVAL',
 ];
@@ -181,13 +185,14 @@ export class FuzzCoverage {
   }
 
   /** The errno path a read or write call took. */
-  errnoPath(f: VfioFunctionModel, offset: bigint, count: number, isWrite: boolean, ret: number, failure: FailedAnswer | undefined): void {
+  errnoPath(f: VfioFunctionModel, offset: bigint, count: number, isWrite: boolean, ret: number, failure: FailedAnswer | undefined, unmappedBuffer: boolean): void {
     const index = regionIndexOf(offset);
     const pos = regionPosition(offset);
     const op = isWrite ? 'write' : 'read';
     const failed = (prefix: string): string => (failure && 'pic' in failure ? `${prefix} program check → ENXIO` : `${prefix} cc ${failure && 'cc' in failure ? failure.cc : '?'} → EIO`);
     let bin: string;
     if (count === 0) bin = 'read/write count 0 → 0';
+    else if (unmappedBuffer) bin = `${index === VFIO_PCI_CONFIG_REGION_INDEX ? `config ${op}` : op} unmapped user buffer → EFAULT`;
     else if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
       if (ret === -Errno.EFAULT) bin = 'config past its size → EFAULT';
       else if (failure) bin = failed('config');

@@ -3,7 +3,7 @@ import { Simulator } from '../../rtl/hdl/simulator.ts';
 import { VcdWriter } from '../../rtl/hdl/vcd-writer.ts';
 import { FunctionState } from '../../rtl/zpci/codes.ts';
 import { ScratchMachine } from '../host/zpci-machine.ts';
-import { errnoName } from '../linux/errno.ts';
+import { Errno, errnoName } from '../linux/errno.ts';
 import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
 import { regionOffset, type RegionInfo } from '../vfio/regions.ts';
@@ -13,6 +13,7 @@ import { DEVICE_ERROR_STATUSES, InstructionFaultInjector, describeFault, faultAn
 import { InstructionMonitor } from './instruction-monitor.ts';
 import { RuleBroken, checkLegality, checkNothingAfterFailure, checkSequence, foldBusyRetries } from './vfio-call-rules.ts';
 import {
+  attemptedWithBadBuffer,
   expectedAccess,
   expectedFailure,
   expectedInstructions,
@@ -139,22 +140,38 @@ function failingStep(model: Model, instructions: readonly ExpectedInstruction[],
  * order (legality of every instruction, busy retries, the expected instruction sequence and the
  * failing instruction's answer) before the return value, the user's buffer and the device.
  */
-async function checkedCall(model: Model, real: Real, call: { index: number; at: PositionSpec; count: number; write?: Uint8Array; salt: number }): Promise<void> {
+interface CallSpec {
+  readonly index: number;
+  readonly at: PositionSpec;
+  readonly count: number;
+  readonly write?: Uint8Array;
+  readonly salt: number;
+  /** The user's buffer is not mapped (copy_to_user / copy_from_user fail). */
+  readonly badBuffer: boolean;
+}
+
+async function checkedCall(model: Model, real: Real, call: CallSpec): Promise<void> {
   const { f } = model;
   const isWrite = call.write !== undefined;
   const offset = resolve(f, call.index, call.at);
-  const name = `${isWrite ? 'pwrite' : 'pread'}(${call.count} @ 0x${offset.toString(16)})`;
+  const name = `${isWrite ? 'pwrite' : 'pread'}(${call.count} @ 0x${offset.toString(16)}${call.badBuffer ? ', unmapped buffer' : ''})`;
   const plan = model.armed;
   model.armed = undefined;
   const access = expectedAccess(f, offset, call.count, isWrite);
-  const instructions = expectedInstructions(f, offset, call.count, isWrite);
+  const all = expectedInstructions(f, offset, call.count, isWrite);
+  const faulted = call.badBuffer && all.length > 0;
+  const instructions = faulted ? attemptedWithBadBuffer(all, isWrite) : all;
   const failure = failingStep(model, instructions, plan);
-  const expected = failure ? expectedFailure(instructions, failure.at, failure.answer) : { ret: access.ret, instructions, completed: Math.max(access.ret, 0) };
+  const expected = failure
+    ? expectedFailure(instructions, failure.at, failure.answer)
+    : faulted
+      ? { ret: -Errno.EFAULT, instructions, completed: 0 }
+      : { ret: access.ret, instructions, completed: Math.max(access.ret, 0) };
 
   const { user } = real.target;
-  const buf = user.allocate(call.count);
   const before = isWrite ? call.write! : poison(call.count, call.salt);
-  user.copyTo(buf, before);
+  const buf = call.badBuffer ? user.base + user.size : user.allocate(call.count);
+  if (!call.badBuffer) user.copyTo(buf, before);
   const scratch = real.machine.hw.dev!;
   const writesBefore = scratch.writeCount;
   const fh = real.machine.zdev.fh;
@@ -170,10 +187,12 @@ async function checkedCall(model: Model, real: Real, call: { index: number; at: 
   const seen = foldBusyRetries(real.monitor.seen, name);
   checkSequence(seen, expected.instructions, failure, name);
   if (ret !== expected.ret) throw new RuleBroken('return value of the reference', name, `returned ${describeRet(ret)}, expected ${describeRet(expected.ret)}`);
-  real.coverage.errnoPath(f, offset, call.count, isWrite, ret, failure?.answer);
+  real.coverage.errnoPath(f, offset, call.count, isWrite, ret, failure?.answer, faulted && !failure);
 
   const space = access.space;
-  if (!isWrite) {
+  if (!isWrite && call.badBuffer) {
+    if (scratch.writeCount !== writesBefore) throw new RuleBroken('a read changes no device contents', name, `${scratch.writeCount - writesBefore} device writes`);
+  } else if (!isWrite) {
     const after = user.copyFrom(buf, call.count) as Uint8Array;
     const want = space === undefined ? [] : modelBytes(model, space, access.position!, expected.completed);
     for (let i = 0; i < call.count; i++) {
@@ -218,15 +237,16 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
     readonly at: PositionSpec,
     readonly count: number,
     readonly salt: number,
+    readonly badBuffer: boolean,
   ) {}
   check(): boolean {
     return true;
   }
   run(model: Model, real: Real): Promise<void> {
-    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, salt: this.salt });
+    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, salt: this.salt, badBuffer: this.badBuffer });
   }
   toString(): string {
-    return `pread(${describeAt(this.index, this.at)}, ${this.count})`;
+    return `pread(${describeAt(this.index, this.at)}, ${this.count}${this.badBuffer ? ', unmapped buffer' : ''})`;
   }
 }
 
@@ -236,15 +256,16 @@ class WriteCommand implements fc.AsyncCommand<Model, Real> {
     readonly at: PositionSpec,
     readonly count: number,
     readonly fill: number,
+    readonly badBuffer: boolean,
   ) {}
   check(): boolean {
     return true;
   }
   run(model: Model, real: Real): Promise<void> {
-    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, write: pattern(this.count, this.fill), salt: this.fill });
+    return checkedCall(model, real, { index: this.index, at: this.at, count: this.count, write: pattern(this.count, this.fill), salt: this.fill, badBuffer: this.badBuffer });
   }
   toString(): string {
-    return `pwrite(${describeAt(this.index, this.at)}, ${this.count})`;
+    return `pwrite(${describeAt(this.index, this.at)}, ${this.count}${this.badBuffer ? ', unmapped buffer' : ''})`;
   }
 }
 
@@ -345,14 +366,17 @@ function countArb(maxstbl: number): fc.Arbitrary<number> {
   );
 }
 
-// Every kind equally often, and every status (fc.constantFrom leans towards its first value).
+// Each status of a device error about as often as each other fault (fc.constantFrom leans towards its first value).
 const injectedFault: fc.Arbitrary<InjectedFault> = fc.oneof(
-  fc.integer({ min: 0, max: DEVICE_ERROR_STATUSES.length - 1 }).map((i) => ({ kind: 'device-error' as const, status: DEVICE_ERROR_STATUSES[i] })),
-  fc.constant({ kind: 'error-state' as const }),
-  fc.constant({ kind: 'unavailable' as const }),
-  fc.constant({ kind: 'program-check' as const, via: 'problem-state' as const }),
-  fc.constant({ kind: 'program-check' as const, via: 'odd-r2' as const }),
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: DEVICE_ERROR_STATUSES.length - 1 }).map((i) => ({ kind: 'device-error' as const, status: DEVICE_ERROR_STATUSES[i] })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'error-state' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'unavailable' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'program-check' as const, via: 'problem-state' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'program-check' as const, via: 'odd-r2' as const }) },
 );
+/** Now and then a call's user buffer is not mapped. */
+const unmapped = fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+
 /** Mostly the first few instructions of a call, sometimes deep inside a long read. */
 const faultPoint = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: 80 }) });
 
@@ -371,8 +395,8 @@ function commandsFor(maxstbl: number, size: number): fc.Arbitrary<fc.AsyncComman
   // Reads are capped lower than writes: each byte of a long read is one more PCILG.
   const readCount = countArb(maxstbl).map((n) => (n > 600 ? n % 600 : n));
   const command = fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(regionIndex, position, readCount, fc.integer({ min: 0, max: 255 })).map(([i, p, n, s]): fc.AsyncCommand<Model, Real> => new ReadCommand(i, p, n, s)) },
-    { weight: 4, arbitrary: fc.tuple(regionIndex, position, countArb(maxstbl), fc.integer({ min: 0, max: 255 })).map(([i, p, n, s]): fc.AsyncCommand<Model, Real> => new WriteCommand(i, p, n, s)) },
+    { weight: 4, arbitrary: fc.tuple(regionIndex, position, readCount, fc.integer({ min: 0, max: 255 }), unmapped).map(([i, p, n, s, b]): fc.AsyncCommand<Model, Real> => new ReadCommand(i, p, n, s, b)) },
+    { weight: 4, arbitrary: fc.tuple(regionIndex, position, countArb(maxstbl), fc.integer({ min: 0, max: 255 }), unmapped).map(([i, p, n, s, b]): fc.AsyncCommand<Model, Real> => new WriteCommand(i, p, n, s, b)) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 }).map((i): fc.AsyncCommand<Model, Real> => new RegionInfoCommand(i)) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((n): fc.AsyncCommand<Model, Real> => new BusyCommand(n)) },
     { weight: 3, arbitrary: fc.tuple(faultPoint, injectedFault).map(([at, f]): fc.AsyncCommand<Model, Real> => new FaultCommand(at, f)) },

@@ -136,3 +136,13 @@ export function expectedFailure(instructions: readonly ExpectedInstruction[], at
   const completed = issued.slice(0, at).reduce((n, i) => n + i.len, 0);
   return { ret: errnoOfFailure(answer), instructions: issued, completed };
 }
+
+/**
+ * The instructions a call attempts when the user's buffer is not mapped: a BAR or config read
+ * loads once, then copy_to_user fails (ISM_READ / vfio_pci_config_rw_single return -EFAULT); a
+ * write copies from the user before any instruction (copy_from_user in ism_vfio_pci_do_io_w and
+ * in the config write path), so it issues nothing.
+ */
+export function attemptedWithBadBuffer(instructions: readonly ExpectedInstruction[], isWrite: boolean): readonly ExpectedInstruction[] {
+  return isWrite ? [] : instructions.slice(0, 1);
+}

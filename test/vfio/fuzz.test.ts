@@ -42,7 +42,7 @@ describe('vfio-ism I/O paths under property fuzzing', () => {
     for (const bin of ['error state between two accesses of one read', 'calls while in the error state', 'function taken away (cc 3) mid-call']) {
       expect(hits(report.coverage, 'injected fault', bin), bin).toBeGreaterThan(0);
     }
-    for (const bin of ['read cc 1 → EIO', 'read cc 3 → EIO', 'read program check → ENXIO', 'write cc 1 → EIO', 'write program check → ENXIO']) {
+    for (const bin of ['read cc 1 → EIO', 'read cc 3 → EIO', 'read program check → ENXIO', 'write cc 1 → EIO', 'write program check → ENXIO', 'read unmapped user buffer → EFAULT', 'write unmapped user buffer → EFAULT']) {
       expect(hits(report.coverage, 'driver errno path', bin), bin).toBeGreaterThan(0);
     }
   });
