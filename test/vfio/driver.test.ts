@@ -1,54 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../rtl/hdl/index.ts';
 import { FunctionState } from '../../rtl/zpci/codes.ts';
-import { ScratchMachine, type ScratchMachineOptions } from '../../models/host/zpci-machine.ts';
 import { Errno } from '../../models/linux/errno.ts';
-import { InstructionMonitor } from '../../models/ref/instruction-monitor.ts';
-import { VfioDevice, VfioError } from '../../models/vfio/vfio-device.ts';
+import { VfioError } from '../../models/vfio/vfio-device.ts';
 import {
   VFIO_PCI_CONFIG_REGION_INDEX,
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
   regionOffset,
 } from '../../models/vfio/regions.ts';
-import type { IsmVfioOptions, IsmVfioPciDevice } from '../../models/vfio/ism-vfio-pci.ts';
+import type { IsmVfioPciDevice } from '../../models/vfio/ism-vfio-pci.ts';
 import { ZpciInstructions, createRequest } from '../../models/linux/zpci.ts';
+import { withVfioDevice } from '../support/vfio-rig.ts';
 
 const BAR0 = regionOffset(0);
 const BAR2 = regionOffset(2);
 const CONFIG = regionOffset(VFIO_PCI_CONFIG_REGION_INDEX);
 
-interface Rig {
-  sim: Simulator;
-  machine: ScratchMachine;
-  dev: VfioDevice;
-  monitor: InstructionMonitor;
-}
-
-/** Run `body` as the firmware process of a one-VM system with a RAM-backed function. */
-async function withDevice(
-  body: (rig: Rig) => Promise<void>,
-  options: { machine?: ScratchMachineOptions; driver?: IsmVfioOptions } = {},
-): Promise<void> {
-  const sim = new Simulator();
-  const machine = new ScratchMachine(sim, options.machine);
-  const monitor = new InstructionMonitor(sim, machine.hw.cpuPort);
-  let failure: unknown;
-  sim.process('firmware', async () => {
-    const dev = VfioDevice.open(machine.zdev, options.driver);
-    // The function reset of open: the unit raises the pulse at the next edge, the device acts on
-    // it at the one after; backdoor pokes come after that.
-    await sim.tick(2);
-    try {
-      await body({ sim, machine, dev, monitor });
-    } catch (e) {
-      failure = e;
-    }
-  });
-  await sim.run({ maxCycles: 5_000_000 });
-  sim.dispose();
-  if (failure) throw failure;
-}
+const withDevice = withVfioDevice;
 
 async function errnoOf(p: Promise<unknown>): Promise<number> {
   try {

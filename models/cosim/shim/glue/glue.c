@@ -22,6 +22,7 @@ IMPORT(cosim_log) void cosim_log(const char *text, size_t len);
 IMPORT(cosim_bug) void cosim_bug(const char *file, int line);
 IMPORT(cosim_core_enable) int cosim_core_enable(void);
 IMPORT(cosim_core_close) void cosim_core_close(void);
+IMPORT(cosim_core_disable) void cosim_core_disable(void);
 IMPORT(cosim_core_init) int cosim_core_init(void);
 IMPORT(cosim_core_release) void cosim_core_release(void);
 IMPORT(cosim_core_register) int cosim_core_register(void);
@@ -280,6 +281,7 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 
 void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 {
+	cosim_core_disable();
 }
 
 void vfio_pci_core_close_device(struct vfio_device *core_vdev)

@@ -1,4 +1,4 @@
-/* ism-sim cosim shim: the kernel's fixed-width types on wasm32 (ILP32: long and pointers are 32 bits). */
+/* ism-sim cosim shim: the kernel's fixed-width types. The driver is compiled for wasm64 (LP64 as on s390x: long, size_t and pointers are 64 bits). */
 #ifndef COSIM_LINUX_TYPES_H
 #define COSIM_LINUX_TYPES_H
 
