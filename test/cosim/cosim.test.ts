@@ -43,7 +43,7 @@ describe.runIf(availability.available)('a C vfio-ism driver as firmware (cosim)'
   it('our C variant driver passes the vfio-ism property fuzz (same oracle as the TypeScript port)', { timeout: BUILD_TIMEOUT }, async () => {
     const seed = propertySeed(20261127, 'cosim fuzz our-ism-variant.c');
     const report = await runVfioFuzz({ seed, runs: 60, firmware: cosimFirmware(await built(OUR_VARIANT)), wavesDir: TEST_WAVES_DIR });
-    if (report.failed) throw new Error(describeFailure(report));
+    if (report.failure) throw new Error(describeFailure(report));
     expect(report.counters.operations).toBeGreaterThan(250);
     expect(report.counters.byKind.PCILG?.cc0 ?? 0).toBeGreaterThan(50);
     expect(report.counters.byKind.PCISTB?.cc0 ?? 0).toBeGreaterThan(10);
@@ -56,10 +56,12 @@ describe.runIf(availability.available)('a C vfio-ism driver as firmware (cosim)'
     rmSync(vcd, { force: true });
     const firmware = cosimFirmware(await built(`${DRIVERS}/faulty-split-write.c`));
     const report = await runVfioFuzz({ seed, runs: 200, firmware, wavesDir: TEST_WAVES_DIR });
-    expect(report.failed).toBe(true);
-    expect(report.error).toMatch(/2 completed PCISTBs .*expected exactly one/);
-    expect(report.counterexample!.split(';')).toHaveLength(1);
-    expect(report.counterexample).toMatch(/pwrite\(region [0-5],/);
+    const failure = report.failure!;
+    expect(failure, 'the split write went unnoticed').toBeDefined();
+    expect(failure.rule).toBe('one PCISTB per write');
+    expect(failure.counterexample.split(';')).toHaveLength(1);
+    expect(failure.counterexample).toMatch(/^maxstbl \d+, BAR4 \d+ bytes: pwrite\(/);
+    expect(failure.vcdPath).toBe(vcd);
     expect(existsSync(vcd)).toBe(true);
     const doc = parseVcd(readFileSync(vcd, 'utf8'));
     // The waveform shows both halves: two PCISTB requests (op 2) on the CPU port.
@@ -68,7 +70,7 @@ describe.runIf(availability.available)('a C vfio-ism driver as firmware (cosim)'
     // Deterministic: the same seed gives the same counterexample and a byte-identical waveform.
     const first = readFileSync(vcd);
     const again = await runVfioFuzz({ seed, runs: 200, firmware, wavesDir: TEST_WAVES_DIR });
-    expect(again.counterexample).toBe(report.counterexample);
+    expect(again.failure?.counterexample).toBe(failure.counterexample);
     expect(readFileSync(vcd).equals(first)).toBe(true);
   });
 
