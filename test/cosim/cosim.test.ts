@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseVcd } from '../../rtl/hdl/vcd-reader.ts';
+import { parseVcd } from '../../bench/wave/vcd-reader.ts';
 import type { ScratchMachineOptions } from '../../models/host/zpci-machine.ts';
 import { Errno } from '../../models/linux/errno.ts';
 import { describeFailure, runVfioFuzz } from '../../models/ref/vfio-fuzz.ts';
