@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
-import { Simulator, VcdWriter, type SimulatorOptions } from '../rtl/hdl/index.ts';
+import { Simulator, VcdWriter, sanitizeVcdName, type SimulatorOptions } from '../rtl/hdl/index.ts';
+import { writeGtkwave, type TracedSignal } from './wave/gtkw.ts';
+import { WAVES_DIR } from './project.ts';
 import { PendingWaveform, type WaveFormat } from './waveform-file.ts';
 
 /** What every testbench accepts from the command line. */
@@ -8,6 +10,8 @@ export interface BenchOptions {
   vcdPath?: string;
   /** Format of the waveform file (default vcd; fst streams through GTKWave's vcd2fst). */
   waveFormat?: WaveFormat;
+  /** Also write a GTKWave save file and its translate filters next to the waveform (the CLI does). */
+  viewerFiles?: boolean;
   seed: number;
   vms: number;
   maxstbl?: number;
@@ -37,6 +41,8 @@ export interface BenchSummary {
   readonly vcdPath?: string;
   readonly vcdBytes?: number;
   readonly waveFormat?: WaveFormat;
+  /** GTKWave save file written next to the waveform (signals grouped per interface, enum names). */
+  readonly viewerPath?: string;
   readonly instructions: InstructionStats;
   /** Bench-specific result lines, printed under the summary. */
   readonly notes: string[];
@@ -142,7 +148,8 @@ export async function runBench(
   }
   const waveform = pendingWaveforms.get(sim);
   // A run that wrote its header keeps its waveform, failed or not: that is what one debugs with.
-  const written = waveform ? await waveform.commit() : false;
+  const written = waveform ? await waveform.file.commit() : false;
+  const viewerPath = written && options.viewerFiles ? writeGtkwave(options.vcdPath!, waveform!.signals, WAVES_DIR) : undefined;
   const wallMs = performance.now() - started;
   const summary: BenchSummary = {
     bench: name,
@@ -151,6 +158,7 @@ export async function runBench(
     vcdPath: written ? options.vcdPath : undefined,
     vcdBytes: written ? statSync(options.vcdPath!).size : undefined,
     waveFormat: written ? (options.waveFormat ?? 'vcd') : undefined,
+    viewerPath,
     instructions,
     notes,
     ...(failed ? { failure: error instanceof Error ? error.message : String(error) } : {}),
@@ -160,7 +168,7 @@ export async function runBench(
 }
 
 /** The waveform each running simulation writes, put in place when its run ends. */
-const pendingWaveforms = new WeakMap<Simulator, PendingWaveform>();
+const pendingWaveforms = new WeakMap<Simulator, { file: PendingWaveform; signals: TracedSignal[] }>();
 
 /** What a long bench traces when the user chose no `--scope`. */
 export interface TraceDefaults {
@@ -179,6 +187,11 @@ export function traceIfAsked(sim: Simulator, options: BenchOptions, comment: str
   const scopes = chosen ? options.scopes : defaults.scopes;
   const clock = chosen ? true : (defaults.clock ?? true);
   const file = new PendingWaveform(options.vcdPath, options.waveFormat ?? 'vcd');
-  pendingWaveforms.set(sim, file);
+  const under = (name: string): boolean => !scopes || scopes.length === 0 || scopes.some((sc) => name === sc || name.startsWith(`${sc}.`));
+  const signals: TracedSignal[] = [
+    ...(clock ? [{ name: 'clk', width: 1 }] : []),
+    ...sim.signals.filter((sig) => under(sig.name)).map((sig) => ({ name: sig.name.split('.').map(sanitizeVcdName).join('.'), width: sig.width })),
+  ];
+  pendingWaveforms.set(sim, { file, signals });
   sim.addTracer(new VcdWriter(file, { scopes, clock, comment: scopes ? `${comment} (scopes: ${scopes.join(' ')})` : comment }));
 }

@@ -36,7 +36,7 @@ export function summaryJson(s: BenchSummary): string {
       cycles: s.cycles,
       wallSeconds: Number((s.wallMs / 1000).toFixed(3)),
       instructions: s.instructions,
-      waveform: s.vcdPath ? { path: s.vcdPath, format: s.waveFormat, bytes: s.vcdBytes } : null,
+      waveform: s.vcdPath ? { path: s.vcdPath, format: s.waveFormat, bytes: s.vcdBytes, gtkwave: s.viewerPath } : null,
       notes: s.notes,
     },
     null,
@@ -108,6 +108,7 @@ export function runCommand(): Command {
         summary = await bench.run({
           vcdPath: waveform?.path,
           waveFormat: waveform?.format,
+          viewerFiles: true,
           seed: opts.seed,
           vms: config.vms,
           maxstbl: config.maxstbl,
@@ -123,7 +124,7 @@ export function runCommand(): Command {
         bar?.stop();
       }
       summary = { ...summary, config };
-      if (jsonPath === '-') process.stdout.write(summaryJson(summary));
+      if (jsonPath === '-') console.log(summaryJson(summary).trimEnd());
       else console.log(formatSummary(summary));
       if (jsonPath !== undefined && jsonPath !== '-') writeFileSync(jsonPath, summaryJson(summary));
       if (summary.failure !== undefined) process.exitCode = 1;

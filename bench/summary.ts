@@ -39,6 +39,7 @@ export function formatSummary(s: BenchSummary): string {
   for (const n of shown) lines.push(`  ${n}`);
   if (shown.length < s.notes.length) lines.push(`  … ${s.notes.length - shown.length} more lines (--json has every note)`);
   lines.push(s.vcdPath ? `waveform     ${displayPath(s.vcdPath)} (${formatBytes(s.vcdBytes ?? 0)})` : 'waveform     none written');
+  if (s.viewerPath) lines.push(`viewer       gtkwave ${displayPath(s.viewerPath)}`);
   lines.push(s.failure === undefined ? 'result       passed' : `result       FAILED: ${s.failure}`);
   return lines.join('\n');
 }
