@@ -44,11 +44,9 @@ export class Evaluator implements SignalHost {
   private orderDirty = true;
   private queuedCount = 0;
   private lowestQueued = 0;
-  // Work lists are arrays with a separate count, swapped with a spare between phases, so the
-  // hot loop never allocates or truncates.
+  // Work lists are arrays with a separate count, so the hot loop never allocates or truncates.
   private pendingSignals: Signal<SignalValue>[] = [];
   private pendingCount = 0;
-  private spareSignals: Signal<SignalValue>[] = [];
   private readonly changedThisCycle: Signal<SignalValue>[] = [];
   /** Whether settled changes are collected for tracers and observers (off until someone looks). */
   private changeTracking = false;
@@ -183,10 +181,8 @@ export class Evaluator implements SignalHost {
   private commit(): void {
     const n = this.pendingCount;
     if (n === 0) return;
+    // Committing runs no process (readers are only queued), so nothing is written meanwhile.
     const pending = this.pendingSignals;
-    // Swap buffers so writes made while readers run land in the other array.
-    this.pendingSignals = this.spareSignals;
-    this.spareSignals = pending;
     this.pendingCount = 0;
     const cycle = this.cycle;
     for (let i = 0; i < n; i++) {
@@ -207,7 +203,7 @@ export class Evaluator implements SignalHost {
 
   /** Commit pending writes and run the affected combinational processes in topological order. */
   settle(): void {
-    this.commit();
+    if (this.pendingCount !== 0) this.commit();
     if (this.queuedCount === 0) return;
     const writer = this.writer;
     try {
@@ -225,7 +221,7 @@ export class Evaluator implements SignalHost {
           this.activeComb = proc;
           this.writer = proc;
           proc.fn();
-          this.commit();
+          if (this.pendingCount !== 0) this.commit();
         }
       }
     } finally {

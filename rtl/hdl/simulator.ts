@@ -242,7 +242,7 @@ export class Simulator {
       let sinceCheck = 0;
       while (tb.alive > 0) {
         if (ev.cycle >= limit) throw new SimTimeoutError(ev.cycle, `run limit reached with processes alive: ${tb.describeAlive()}`);
-        if (!tb.ranInCycle) this.skipTo(Math.min(limit, tb.nextWake()));
+        if (!tb.ranInCycle && this.skipIdle && ev.quiet) this.skipTo(Math.min(limit, tb.nextWake()));
         ev.advance();
         await tb.wake();
         ev.finishCycle();

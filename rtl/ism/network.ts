@@ -61,6 +61,8 @@ export class IsmNetwork extends Component {
   private ownedCountsVersion = -1;
   private readonly ownedCounts = new Map<number, number>();
   private nextToken: number;
+  /** What ends the network's idleness: every adapter's wake signals (collected once the adapters are known). */
+  private wakeSignals: Signal<number>[] = [];
 
   constructor(sim: Simulator, name = 'net', options: IsmNetworkOptions = {}) {
     super(sim, name);
@@ -76,7 +78,8 @@ export class IsmNetwork extends Component {
     this.seq('tick', () => {
       if (adapters.every((a) => a.waiting)) {
         // Deliveries only come from moves, moves only from a port request: all quiet until one comes.
-        this.idle(adapters.flatMap((a) => a.wakeSignals));
+        if (this.wakeSignals.length === 0) this.wakeSignals = adapters.flatMap((a) => a.wakeSignals);
+        this.idle(this.wakeSignals);
         return;
       }
       for (let i = 0; i < adapters.length; i++) adapters[i].stepPort();
@@ -93,6 +96,7 @@ export class IsmNetwork extends Component {
   attach(adapter: IsmAdapter): { index: number; gid: bigint } {
     const index = this.adapters.length;
     this.adapters.push(adapter);
+    this.wakeSignals = [];
     this.adapterCount.set(Math.min(this.adapters.length, 255));
     return { index, gid: IsmNetwork.gidFor(this.networkId, index) };
   }

@@ -1,0 +1,81 @@
+import { Simulator } from '../../rtl/hdl/index.ts';
+import { findBench } from '../testbenches/index.ts';
+import type { PerfRow } from './row.ts';
+
+/** Best wall time of `runs` interleaved runs of a bench with idle skipping off and on; cycles are the same by contract. */
+async function skipOnOff(name: string, vms: number, repeat: number, runs: number): Promise<{ off: number; on: number; cycles: number }> {
+  const bench = findBench(name)!;
+  const best = { off: Number.POSITIVE_INFINITY, on: Number.POSITIVE_INFINITY };
+  let cycles = 0;
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const skip of [false, true]) {
+        Simulator.defaults.skipIdle = skip;
+        let ms = 0;
+        for (let i = 0; i < repeat; i++) {
+          const s = await bench.run({ seed: 1, vms });
+          ms += s.wallMs;
+          cycles = s.cycles;
+        }
+        const key = skip ? 'on' : 'off';
+        best[key] = Math.min(best[key], ms / repeat);
+      }
+    }
+  } finally {
+    Simulator.defaults.skipIdle = true;
+  }
+  return { ...best, cycles };
+}
+
+/** Idle skipping (issue 10): the same benches with skipping off (every cycle evaluated) and on, side by side. */
+async function idleSkipping(): Promise<PerfRow[]> {
+  const rows: PerfRow[] = [];
+  for (const [name, vms, repeat, runs] of [
+    ['probe', 1, 40, 3],
+    ['console', 2, 20, 3],
+  ] as const) {
+    const r = await skipOnOff(name, vms, repeat, runs);
+    rows.push(
+      { name: `${name}: wall time per run, skipping off (--no-skip)`, value: r.off, unit: 'ms' },
+      { name: `${name}: wall time per run, skipping on`, value: r.on, unit: 'ms' },
+      { name: `${name}: speed-up from skipping (target ≥ 10)`, value: r.off / r.on, unit: '×' },
+    );
+  }
+  for (const [name, vms, label, target] of [
+    ['blockdev', 2, 'blockdev (2 VMs)', '1.5M'],
+    ['daemon', 8, 'daemon --vms 8', '600k'],
+  ] as const) {
+    const r = await skipOnOff(name, vms, 1, 2);
+    rows.push(
+      { name: `${label}: simulated cycles/s, skipping off`, value: r.cycles / (r.off / 1000), unit: 'cycles/s' },
+      { name: `${label}: simulated cycles/s, skipping on (target ≥ ${target})`, value: r.cycles / (r.on / 1000), unit: 'cycles/s' },
+    );
+  }
+  return rows;
+}
+
+/** What run()'s periodic macrotask yield (issue 9: timers, Ctrl-C, progress) costs. */
+async function yieldCost(): Promise<PerfRow[]> {
+  const cycles = 1_000_000;
+  const time = async (yieldIntervalMs: number): Promise<number> => {
+    const sim = new Simulator({ yieldIntervalMs });
+    const r = sim.signal('r', 16, 0, 'reg');
+    sim.seq('count', () => r.set((r.value + 1) & 0xffff));
+    sim.process('wait', async () => {
+      await sim.tick(cycles);
+    });
+    const t0 = performance.now();
+    await sim.run();
+    sim.dispose();
+    return performance.now() - t0;
+  };
+  let never = Number.POSITIVE_INFINITY;
+  let every20 = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    never = Math.min(never, await time(1e12));
+    every20 = Math.min(every20, await time(20));
+  }
+  return [{ name: 'run(): cost of yielding to the event loop every 20 ms (1M cycles, one register)', value: (100 * (every20 - never)) / never, unit: '%' }];
+}
+
+export const SKIPPING_SECTIONS = [idleSkipping, yieldCost];
