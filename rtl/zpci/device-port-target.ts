@@ -218,11 +218,12 @@ export class DevicePortTarget extends Component {
     // Beat k covers PCI offsets [floor(offset/8)*8 + 8k, +8): block byte i sits in lane (offset mod 8 + i) mod 8.
     const base = 8 * k - this.lane0.value;
     const got = this.got.value + unpackLanes(w.hi, w.lo, p.beatBe.value, this.bytes, base, len);
-    this.check(got <= len, `beat carries more than blk_len=${len} bytes`, [p.beatBe]);
+    // Messages are built only on failure: this runs for every beat.
+    if (got > len) this.check(false, `beat carries more than blk_len=${len} bytes`, [p.beatBe]);
     this.beat.set(k + 1);
     this.got.set(got);
     if (!p.beatLast.value) return;
-    this.check(got === len, `last beat after ${got} of ${len} bytes`, [p.beatLast]);
+    if (got !== len) this.check(false, `last beat after ${got} of ${len} bytes`, [p.beatLast]);
     if (this.readyIdx === undefined) p.beatReady.set(0);
     const delay = this.logic.doneDelay(this.space.value);
     if (delay === 0) this.finishBlock();

@@ -46,7 +46,8 @@ export class StorageFetchPort extends Component {
     const line = new Uint8Array(8);
     const emit = (base: bigint, i: number, n: number): void => {
       const a = Number(base) + 8 * i;
-      this.check(memory.contains(a, 8), `doubleword fetch at 0x${a.toString(16)} outside guest storage`, [this.addr, this.idx]);
+      // The message is built only on failure: this runs for every doubleword.
+      if (!memory.contains(a, 8)) this.check(false, `doubleword fetch at 0x${a.toString(16)} outside guest storage`, [this.addr, this.idx]);
       memory.readInto(a, line, 0, 8);
       packLanes(line, 0, 0, 8, word);
       this.rspValid.set(1);
