@@ -305,11 +305,13 @@ export class Evaluator implements SignalHost {
       const changed = this.changedThisCycle;
       const tracers = this.registry.tracers;
       for (let i = 0; i < tracers.length; i++) tracers[i].sample(this.cycle, changed);
-      for (let i = 0; i < changed.length; i++) {
-        changed[i].inChangedList = false;
-        changed[i].emitSettled();
+      if (changed.length > 0) {
+        for (let i = 0; i < changed.length; i++) {
+          changed[i].inChangedList = false;
+          changed[i].emitSettled();
+        }
+        changed.length = 0;
       }
-      changed.length = 0;
       this.settledSubject?.next(this.cycle);
     } finally {
       this.writer = writer;

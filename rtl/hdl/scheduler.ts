@@ -186,14 +186,28 @@ export class TestbenchScheduler {
     proc.resolveFinished();
   }
 
-  /** Resume every process whose wait is over, in creation order, settling after each. */
-  async wake(): Promise<void> {
+  /**
+   * Resume every process whose wait is over, in creation order, settling after each. Returns
+   * null when none is ready (the common cycle: no promise is made), else the work to await.
+   */
+  wake(): Promise<void> | null {
     const procs = this.processes;
     this.ranInCycle = false;
     for (let i = 0; i < procs.length; i++) {
       const proc = procs[i];
       if (proc.done) continue;
       const r = this.ready(proc);
+      if (r !== false) return this.wakeFrom(i, r);
+    }
+    return null;
+  }
+
+  private async wakeFrom(first: number, firstReady: Error | true): Promise<void> {
+    const procs = this.processes;
+    for (let i = first; i < procs.length; i++) {
+      const proc = procs[i];
+      if (proc.done) continue;
+      const r = i === first ? firstReady : this.ready(proc);
       if (r === false) continue;
       this.ranInCycle = true;
       await this.resumeProcess(proc, r instanceof Error ? r : undefined);

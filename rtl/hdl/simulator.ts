@@ -236,7 +236,8 @@ export class Simulator {
       tb.armWatchdog();
       let lastYield = performance.now();
       if (!ev.published) {
-        await tb.wake();
+        const waking = tb.wake();
+        if (waking !== null) await waking;
         ev.finishCycle();
       }
       let sinceCheck = 0;
@@ -244,7 +245,8 @@ export class Simulator {
         if (ev.cycle >= limit) throw new SimTimeoutError(ev.cycle, `run limit reached with processes alive: ${tb.describeAlive()}`);
         if (!tb.ranInCycle && this.skipIdle && ev.quiet) this.skipTo(Math.min(limit, tb.nextWake()));
         ev.advance();
-        await tb.wake();
+        const waking = tb.wake();
+        if (waking !== null) await waking;
         ev.finishCycle();
         if (++sinceCheck === YIELD_CHECK_CYCLES) {
           sinceCheck = 0;
