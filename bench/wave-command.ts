@@ -22,7 +22,7 @@ interface WaveOptions {
 export function waveCommand(): Command {
   return new Command('wave')
     .description('draw a window of a VCD as an SVG picture or as text in the terminal')
-    .argument('<vcd>', 'a VCD file (ism-sim\'s, or any IEEE 1364 VCD: fst2vcd, Verilator, Icarus)')
+    .argument('<vcd>', 'a VCD file (ism-sim\'s, or any IEEE 1364 VCD: fst2vcd, Verilator, Icarus), or an FST (read through fst2vcd)')
     .option('--scope <scope...>', 'signals under these scopes, or exact signal names (default: the CPU handshake, checks, block header, beats and adapter)')
     .addOption(new Option('--from <cycle>', 'first cycle').argParser(integer('--from', 0, Number.MAX_SAFE_INTEGER)).default(0).conflicts('insn'))
     .addOption(new Option('--cycles <n>', 'how many cycles (the scale adapts; idle stretches fold)').argParser(integer('--cycles', 1, 100_000)).default(60).conflicts('insn'))

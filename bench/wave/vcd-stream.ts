@@ -6,7 +6,10 @@
  * the caller keeps, not by the file; the visitor can stop the scan early. A file cut mid-token
  * is read up to the cut and reported as truncated.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { VcdVariable } from './vcd-reader.ts';
 
 export class VcdReadError extends Error {
@@ -55,8 +58,17 @@ class Tokens {
   /** The file ended without whitespace after its last token: that token may be cut. */
   cut = false;
 
+  private readonly done: () => void;
+
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'r');
+    if (/\.fst$/i.test(file)) {
+      const { fd, done } = openFstAsVcd(file);
+      this.fd = fd;
+      this.done = done;
+    } else {
+      this.fd = openSync(file, 'r');
+      this.done = () => {};
+    }
   }
 
   private fill(): boolean {
@@ -109,7 +121,34 @@ class Tokens {
 
   close(): void {
     closeSync(this.fd);
+    this.done();
   }
+}
+
+let fifos = 0;
+
+/**
+ * An FST file read as VCD text: GTKWave's fst2vcd writes into a FIFO that this process reads, so
+ * the text streams like a file and is never stored. Closing early ends fst2vcd (broken pipe).
+ */
+function openFstAsVcd(file: string): { fd: number; done: () => void } {
+  if (spawnSync('sh', ['-c', 'command -v fst2vcd']).status !== 0) {
+    throw new VcdReadError(file, "reading FST needs GTKWave's fst2vcd, which is not installed (apt-get install gtkwave)");
+  }
+  if (!existsSync(file)) throw new VcdReadError(file, 'no such file');
+  const fifo = join(tmpdir(), `ism-sim-wave-${process.pid}-${fifos++}.fifo`);
+  rmSync(fifo, { force: true });
+  if (spawnSync('mkfifo', [fifo]).status !== 0) throw new VcdReadError(file, `cannot create a FIFO at ${fifo}`);
+  // The shell opens the FIFO for writing, which lets the open below return; then fst2vcd runs.
+  const child = spawn('sh', ['-c', 'exec fst2vcd "$1" > "$2"', 'sh', file, fifo], { stdio: 'ignore' });
+  const fd = openSync(fifo, 'r');
+  return {
+    fd,
+    done: () => {
+      child.kill();
+      rmSync(fifo, { force: true });
+    },
+  };
 }
 
 const UNITS_PS: Record<string, number> = { s: 1e12, ms: 1e9, us: 1e6, ns: 1e3, ps: 1, fs: 1e-3 };

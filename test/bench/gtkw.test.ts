@@ -56,7 +56,7 @@ describe('viewer files, FST and JSON from ism-sim run', () => {
     expect(Object.entries(filters).find(([k]) => /ism\.cmd.code/.test(k))?.[1]).toContain('10 REG_DMB\n');
   });
 
-  it('--fst streams the trace into vcd2fst, or is refused saying GTKWave is missing', async () => {
+  it('--fst streams the trace into vcd2fst (and wave reads it back), or is refused saying GTKWave is missing', async () => {
     const fst = testWavePath('fst-kernel-demo').replace(/\.vcd$/, '.fst');
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
@@ -77,6 +77,10 @@ describe('viewer files, FST and JSON from ism-sim run', () => {
     const back = execFileSync('fst2vcd', [fst], { encoding: 'utf8' });
     expect(back).toContain('$var reg 16 ');
     expect(back).toMatch(/count \[15:0\]/);
+    // wave reads the FST too, streamed through fst2vcd.
+    const drawn = await cli('wave', fst, '--scope', 'demo.count', '--from', '5', '--cycles', '3', '--text');
+    expect(drawn.err).toBe('');
+    expect(drawn.out).toContain('|0x5|0x6|0x7');
     rmSync(fst);
   });
 
