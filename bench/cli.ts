@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_BENCH, TESTBENCHES } from './testbenches/index.ts';
 import { SINGLE_VM } from './harness.ts';
+import { cosimCommand } from './cosim-command.ts';
 import { fuzzCommand } from './fuzz-command.ts';
 import { runCommand } from './run-command.ts';
 import { waveCommand } from './wave-command.ts';
@@ -31,7 +32,7 @@ export function buildCli(): Command {
     .addHelpText('after', `\n${EXIT_CODES}`)
     .exitOverride()
     .showHelpAfterError('(ism-sim --help lists the commands)');
-  for (const command of [listCommand(), runCommand(), waveCommand(), fuzzCommand()]) {
+  for (const command of [listCommand(), runCommand(), waveCommand(), fuzzCommand(), cosimCommand()]) {
     // An option error prints one line and where to look, not the whole help.
     program.addCommand(command.copyInheritedSettings(program).showHelpAfterError(`(ism-sim ${command.name()} --help lists the options)`));
   }

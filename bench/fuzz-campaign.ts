@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { mergeCoverage, type CoverageTable } from '../models/ref/fuzz-coverage.ts';
 import type { VfioIsmFirmwareFactory } from '../models/vfio/firmware.ts';
+import { loadDriverOption } from './driver-option.ts';
 import { UsageError } from './usage-error.ts';
 import { emptyCounters, runVfioFuzz, type FuzzCounters, type FuzzFailure, type FuzzReport } from '../models/ref/vfio-fuzz.ts';
 
@@ -32,6 +33,8 @@ export interface FuzzUnit {
   readonly seconds?: number;
   readonly commandsPerRun: number;
   readonly wavesDir?: string;
+  /** A C driver run through cosim (`--driver`): a path crosses into worker threads, a factory cannot. */
+  readonly driver?: string;
 }
 
 export interface UnitResult {
@@ -80,13 +83,16 @@ export interface CampaignOptions {
   readonly workers: number;
   /** The driver under test, in this thread only (a factory cannot cross into worker threads). */
   readonly firmware?: VfioIsmFirmwareFactory;
+  /** Or a C driver's path (cosim), which every worker builds (from the cache) for itself. */
+  readonly driver?: string;
   readonly wavesDir?: string;
   /** Progress: generated runs and checked calls so far (all workers). */
   readonly onProgress?: (runs: number, calls: number) => void;
 }
 
-export function runUnit(unit: FuzzUnit, onRun?: (runs: number, counters: FuzzCounters) => void, firmware?: VfioIsmFirmwareFactory): Promise<FuzzReport> {
-  return runVfioFuzz({ seed: unit.seed, runs: unit.runs, seconds: unit.seconds, commandsPerRun: unit.commandsPerRun, wavesDir: unit.wavesDir, onRun, firmware });
+export async function runUnit(unit: FuzzUnit, onRun?: (runs: number, counters: FuzzCounters) => void, firmware?: VfioIsmFirmwareFactory): Promise<FuzzReport> {
+  const driver = firmware ?? (unit.driver === undefined ? undefined : await loadDriverOption(unit.driver));
+  return runVfioFuzz({ seed: unit.seed, runs: unit.runs, seconds: unit.seconds, commandsPerRun: unit.commandsPerRun, wavesDir: unit.wavesDir, onRun, firmware: driver });
 }
 
 /** One worker thread running units it is sent; the .mjs entry registers tsx, as bench/ism-sim.mjs does. */
@@ -137,7 +143,7 @@ export async function runCampaign(spec: CampaignSpec, options: CampaignOptions):
     const left = deadline === undefined ? undefined : (deadline - performance.now()) / 1000;
     if (left !== undefined && left <= 0) return undefined;
     const u = units.next();
-    return u.done ? undefined : { ...u.value, seconds: left, wavesDir: options.wavesDir };
+    return u.done ? undefined : { ...u.value, seconds: left, wavesDir: options.wavesDir, driver: options.driver };
   };
   const lane = async (worker: UnitWorker | undefined): Promise<void> => {
     for (let unit = next(); unit; unit = next()) {

@@ -10,6 +10,7 @@ import { integer } from './integer-option.ts';
 import { prepareOutput } from './output-path.ts';
 import { WAVES_DIR } from './project.ts';
 import { UsageError } from './usage-error.ts';
+import { DRIVER_OPTION_HELP, firmwareLine, loadDriverOption } from './driver-option.ts';
 
 function shardOption(text: string): { k: number; n: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
@@ -73,12 +74,16 @@ interface FuzzOpts extends Outputs {
   workers?: number;
   shard?: { k: number; n: number };
   progress: boolean;
+  driver?: string;
 }
 
 async function fuzzAction(opts: FuzzOpts): Promise<void> {
+  // A C driver is built (or found in the cache) before anything runs: a build error is a usage error.
+  const firmware = opts.driver === undefined ? undefined : await loadDriverOption(opts.driver);
+  if (opts.driver !== undefined) console.log(firmwareLine(opts.driver));
   if (opts.replay) {
     const { seed, path } = opts.replay;
-    const r = await runVfioFuzz({ seed, replayPath: path, commandsPerRun: opts.commands, wavesDir: wavesDir() }).catch((e: unknown) => {
+    const r = await runVfioFuzz({ seed, replayPath: path, commandsPerRun: opts.commands, wavesDir: wavesDir(), firmware }).catch((e: unknown) => {
       // fast-check cannot walk a path this seed does not have (a typo, or another --commands or version).
       if (e instanceof Error && e.message.startsWith('Unable to replay')) throw new UsageError(`--replay ${seed}:${path}: seed ${seed} has no such path with --commands ${opts.commands}`);
       throw e;
@@ -98,6 +103,7 @@ async function fuzzAction(opts: FuzzOpts): Promise<void> {
   const report = await runCampaign(spec, {
     workers: opts.workers ?? defaultWorkers(),
     wavesDir: waves,
+    driver: opts.driver,
     onProgress: (done, calls) => {
       if (!bar) return;
       if (runs !== undefined) bar.update(done, { calls });
@@ -123,6 +129,7 @@ export function fuzzCommand(): Command {
     .option('--json <file>', 'write the results as JSON (the input of `fuzz merge`)')
     .option('--junit <file>', 'write a JUnit XML report (one test case per seed, one for coverage)')
     .option('--require-coverage', 'fail the run if a coverage bin stayed empty')
+    .option('--driver <main.c>', DRIVER_OPTION_HELP)
     .option('--no-progress', 'no progress bar')
     .action(fuzzAction);
   fuzz

@@ -10,6 +10,7 @@ import { integer } from './integer-option.ts';
 import { prepareOutput } from './output-path.ts';
 import { WAVES_DIR, VERSION } from './project.ts';
 import { UsageError } from './usage-error.ts';
+import { DRIVER_OPTION_HELP, firmwareLine, withDefaultDriver } from './driver-option.ts';
 import { findVcd2fst, type WaveFormat } from './waveform-file.ts';
 
 interface RunOptions {
@@ -21,6 +22,7 @@ interface RunOptions {
   scope?: string[];
   json?: string;
   skip: boolean;
+  driver?: string;
 }
 
 /** The summary as JSON for CI: every field of the text summary, every note, the verdict. */
@@ -87,6 +89,7 @@ export function runCommand(): Command {
     .option('--maxstbl <n>', 'maximum PCISTB length of the ISM functions (each bench says which it supports)', integer('--maxstbl', 1, 8191))
     .option('--scope <scope...>', 'trace only these scopes (e.g. vm0.pfu)')
     .option('--json <path>', 'also write the summary as JSON to this file (- for stdout, instead of the text)')
+    .option('--driver <main.c>', DRIVER_OPTION_HELP)
     .option('--no-skip', 'evaluate every cycle instead of jumping over idle ones (same results; the traced clock gets every edge)')
     .action(async (name: string, opts: RunOptions, cmd: Command) => {
       Simulator.defaults.skipIdle = opts.skip;
@@ -105,16 +108,22 @@ export function runCommand(): Command {
       const onCycles = (cycle: number): void => bar?.update(0, { cycles: cycle.toLocaleString('en-US') });
       let summary: BenchSummary;
       try {
-        summary = await bench.run({
-          vcdPath: waveform?.path,
-          waveFormat: waveform?.format,
-          viewerFiles: true,
-          seed: opts.seed,
-          vms: config.vms,
-          maxstbl: config.maxstbl,
-          scopes: opts.scope,
-          onCycles,
-        });
+        const run = await withDefaultDriver(opts.driver, () =>
+          bench.run({
+            vcdPath: waveform?.path,
+            waveFormat: waveform?.format,
+            viewerFiles: true,
+            seed: opts.seed,
+            vms: config.vms,
+            maxstbl: config.maxstbl,
+            scopes: opts.scope,
+            onCycles,
+          }),
+        );
+        summary = run.result;
+        if (opts.driver !== undefined && jsonPath !== '-') {
+          console.log(run.bound > 0 ? `${firmwareLine(opts.driver)}, bound to ${run.bound} vfio device${run.bound === 1 ? '' : 's'}` : `note: bench ${bench.name} opens no vfio device; --driver ${opts.driver} was not used`);
+        }
       } catch (e) {
         if (!(e instanceof BenchFailure)) throw e;
         // A tracer that cannot start is a refused option, not a failed design.

@@ -19,6 +19,8 @@ export interface BuiltDriver {
   readonly source: string;
   /** The asyncified module, ready to instantiate once per bound device. */
   readonly module: WebAssembly.Module;
+  /** Its size in bytes. */
+  readonly wasmBytes: number;
 }
 
 /** Stack size of the module (wasm-ld places it first, so an overflow runs off the bottom of memory, not into data). */
@@ -87,7 +89,10 @@ export async function buildDriver(sourcePath: string): Promise<BuiltDriver> {
   const key = hash.digest('hex').slice(0, 24);
   const cacheDir = join(tmpdir(), 'ism-sim-cosim');
   const cached = join(cacheDir, `${key}.wasm`);
-  if (existsSync(cached)) return { source, module: await WebAssembly.compile(readFileSync(cached)) };
+  if (existsSync(cached)) {
+    const wasm = readFileSync(cached);
+    return { source, module: await WebAssembly.compile(wasm), wasmBytes: wasm.length };
+  }
 
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'ism-sim-cosim-build-'));
@@ -114,7 +119,7 @@ export async function buildDriver(sourcePath: string): Promise<BuiltDriver> {
     const module = await WebAssembly.compile(wasm);
     writeFileSync(join(work, 'out.wasm'), wasm);
     renameSync(join(work, 'out.wasm'), cached);
-    return { source, module };
+    return { source, module, wasmBytes: wasm.length };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
