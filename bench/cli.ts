@@ -45,8 +45,9 @@ export function buildCli(): Command {
  */
 export function exitFor(e: unknown): { code: number; message?: string } {
   if (e instanceof CommanderError) {
-    const shown = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-    return { code: shown ? 0 : 2 };
+    // Help or version asked for: 0. Help shown because no command was given ('commander.help'): refused.
+    const asked = e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
+    return { code: asked ? 0 : 2 };
   }
   if (e instanceof UsageError) return { code: 2, message: `ism-sim: ${e.message}` };
   return { code: 1, message: `ism-sim: ${e instanceof Error ? e.message : String(e)}` };

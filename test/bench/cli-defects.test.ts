@@ -107,8 +107,10 @@ describe('issue 12 defect 8: the summary is one screen, complete, consistent, an
     );
     const path = testWavePath('defect8-failed');
     rmSync(path, { force: true });
-    const r = await cli('run', 'kernel-demo', '--vcd', path);
+    const json = path.replace(/\.vcd$/, '.json');
+    const r = await cli('run', 'kernel-demo', '--vcd', path, '--json', json);
     expect(r.code).toBe(1);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ result: 'failed', failure: 'bench check failed: planted', cycles: 5 });
     expect(r.out).toMatch(/^cycles\s+5$/m);
     expect(r.out).toMatch(/^result\s+FAILED: bench check failed: planted$/m);
     expect(r.out).toMatch(new RegExp(`^waveform\\s+.*defect8-failed\\.vcd \\(\\d+ B\\)$`, 'm'));
@@ -156,6 +158,8 @@ describe('issue 12 defect 9: files go where asked, inputs are never overwritten,
 describe('issue 12 defect 11: one exit code rule, one-line option errors, --version', () => {
   it('0 passed, 1 failed, 2 refused; an option error is one line and a hint, not the help', async () => {
     expect((await cli('run', 'kernel-demo', '--no-vcd')).code).toBe(0);
+    expect((await cli()).code).toBe(2);
+    expect((await cli('run', '--help')).code).toBe(0);
     for (const args of [['run', 'nosuch'], ['run', 'probe', '--vms', 'x'], ['run', 'probe', '--bogus'], ['nosuch'], ['wave', 'no-such.vcd', '--cycles', '0']]) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).toBe(2);
