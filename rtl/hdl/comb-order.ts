@@ -10,7 +10,7 @@ function successors(p: CombProcess): CombProcess[] {
 
 /**
  * Orders combinational processes so that each runs after every process whose outputs it
- * reads (Kahn's algorithm, ties in registration order), and sets their ranks. A cycle is
+ * reads (Kahn's algorithm, ties in registration order), grouped by level (`rank`). A cycle is
  * refused as a CombinationalLoopError naming exactly the signals and processes on it.
  */
 export function orderCombinational(combs: readonly CombProcess[], cycle: number): CombProcess[] {
@@ -26,8 +26,11 @@ export function orderCombinational(combs: readonly CombProcess[], cycle: number)
     }
   }
   if (order.length < combs.length) throw loopError(combs.filter((p) => indegree.get(p)! > 0), cycle);
-  order.forEach((p, i) => (p.rank = i));
-  return order;
+  // Level: one more than the deepest process it reads from. Processes of one level read none of
+  // each other's outputs, so a level runs as a batch and commits once.
+  for (const p of order) p.rank = 0;
+  for (const p of order) for (const q of successors(p)) if (q.rank < p.rank + 1) q.rank = p.rank + 1;
+  return order.map((p, i) => ({ p, i })).sort((a, b) => a.p.rank - b.p.rank || a.i - b.i).map((e) => e.p);
 }
 
 /** The first strongly connected component with a cycle among `left` (Tarjan), as an error. */

@@ -41,6 +41,8 @@ export class Evaluator implements SignalHost {
   published = true;
   private activeComb: CombProcess | null = null;
   private order: CombProcess[] = [];
+  /** levelStart[l]: index in `order` of the first process of level l; the last entry is order.length. */
+  private levelStart: number[] = [0];
   private orderDirty = true;
   private queuedCount = 0;
   private lowestQueued = 0;
@@ -173,7 +175,12 @@ export class Evaluator implements SignalHost {
   }
 
   private reorder(): void {
-    this.order = orderCombinational(this.registry.combs, this.cycle);
+    const order = orderCombinational(this.registry.combs, this.cycle);
+    const starts: number[] = [];
+    for (let i = 0; i < order.length; i++) while (starts.length <= order[i].rank) starts.push(i);
+    starts.push(order.length);
+    this.order = order;
+    this.levelStart = starts;
     this.orderDirty = false;
     this.lowestQueued = 0;
   }
@@ -211,17 +218,24 @@ export class Evaluator implements SignalHost {
         // A newly found output may change the order (or close a loop): reordered between passes.
         if (this.orderDirty) this.reorder();
         const order = this.order;
-        let r = this.lowestQueued;
-        this.lowestQueued = order.length;
-        for (; r < order.length && this.queuedCount > 0; r++) {
-          const proc = order[r];
-          if (!proc.queued) continue;
-          proc.queued = false;
-          this.queuedCount--;
-          this.activeComb = proc;
-          this.writer = proc;
-          proc.fn();
+        const starts = this.levelStart;
+        const levels = starts.length - 1;
+        let level = Math.min(this.lowestQueued, levels);
+        this.lowestQueued = levels;
+        for (; level < levels && this.queuedCount > 0; level++) {
+          const end = starts[level + 1];
+          for (let r = starts[level]; r < end; r++) {
+            const proc = order[r];
+            if (!proc.queued) continue;
+            proc.queued = false;
+            this.queuedCount--;
+            this.activeComb = proc;
+            this.writer = proc;
+            proc.fn();
+          }
+          // One commit per level: the processes of a level read none of each other's outputs.
           if (this.pendingCount !== 0) this.commit();
+          if (this.orderDirty) break;
         }
       }
     } finally {
@@ -236,7 +250,6 @@ export class Evaluator implements SignalHost {
     if (hardwareOrderSeed !== undefined) {
       reg.seqs = shuffled(reg.seqs, hardwareOrderSeed);
       reg.combs = shuffled(reg.combs, hardwareOrderSeed ^ 0x5bd1e995);
-      reg.combs.forEach((p, i) => (p.rank = i));
     }
     if (reg.tracers.length > 0) this.changeTracking = true;
     for (const t of reg.tracers) t.begin(sim);

@@ -19,7 +19,7 @@ export interface CombProcess extends Writer, CombReader {
   readonly inputSet: ReadonlySet<Signal<SignalValue>>;
   /** Signals this process has written (found at its first write of each). */
   readonly outputs: Signal<SignalValue>[];
-  /** Position in the evaluation order (topological). */
+  /** Level in the evaluation order: 0 reads no combinational output, level n reads from levels below n. */
   rank: number;
 }
 
@@ -62,7 +62,7 @@ export class Registry {
       inputs,
       inputSet: new Set(inputs),
       outputs: [],
-      rank: this.combs.length,
+      rank: 0,
       queued: false,
     };
     for (const s of inputs) s.readers.push(proc);
