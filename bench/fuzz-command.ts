@@ -112,6 +112,7 @@ async function fuzzAction(opts: FuzzOpts): Promise<void> {
   });
   bar?.stop();
   finish(report, out);
+  if (opts.driver !== undefined && report.failures.length > 0) console.log(`  (the replay goes through the C driver too: add --driver ${opts.driver})`);
 }
 
 /** `ism-sim fuzz`: the property fuzzer of the vfio-ism I/O paths, on every core, sharded across machines. */

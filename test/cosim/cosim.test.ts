@@ -50,6 +50,16 @@ describe.runIf(availability.available)('a C vfio-ism driver as firmware (cosim)'
     expect(report.counters.byKind.PCISTB?.cc2 ?? 0).toBeGreaterThan(0);
   });
 
+  it('the C variant and the TypeScript port are indistinguishable to the fuzzer: same calls, same instruction outcomes, same simulated cycles', { timeout: BUILD_TIMEOUT }, async () => {
+    const seed = propertySeed(5, 'cosim differential');
+    const c = await runVfioFuzz({ seed, runs: 40, firmware: cosimFirmware(await built(OUR_VARIANT)), wavesDir: TEST_WAVES_DIR });
+    const ts = await runVfioFuzz({ seed, runs: 40, wavesDir: TEST_WAVES_DIR });
+    expect(c.failure).toBeUndefined();
+    expect(c.counters.operations).toBe(ts.counters.operations);
+    expect(c.counters.byKind).toEqual(ts.counters.byKind);
+    expect(c.counters.cycles).toBe(ts.counters.cycles);
+  });
+
   it('split write: a C driver that issues a BAR write as two PCISTBs is caught with a one-call counterexample and its waveform', { timeout: BUILD_TIMEOUT }, async () => {
     const seed = propertySeed(1414, 'cosim planted split write');
     const vcd = `${TEST_WAVES_DIR}/counterexample-${seed}.vcd`;
