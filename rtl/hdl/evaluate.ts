@@ -62,7 +62,7 @@ export class Evaluator implements SignalHost {
   hardwareSubject?: Subject<number>;
   settledSubject?: Subject<number>;
 
-  constructor(strict: boolean) {
+  constructor(private readonly strict: boolean) {
     this.registry = new Registry(this, strict);
   }
 
@@ -192,10 +192,11 @@ export class Evaluator implements SignalHost {
     const pending = this.pendingSignals;
     this.pendingCount = 0;
     const cycle = this.cycle;
+    let changed = false;
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
       if (!sig.commit(cycle)) continue;
-      this.changedInCycle = true;
+      changed = true;
       if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
       // Membership by flag, not by lastChange: a change after an earlier publish in the same
       // cycle (settleNow) must still reach tracers and observers.
@@ -206,6 +207,7 @@ export class Evaluator implements SignalHost {
       const readers = sig.readers;
       for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
     }
+    if (changed) this.changedInCycle = true;
   }
 
   /** Commit pending writes and run the affected combinational processes in topological order. */
@@ -218,6 +220,7 @@ export class Evaluator implements SignalHost {
         // A newly found output may change the order (or close a loop): reordered between passes.
         if (this.orderDirty) this.reorder();
         const order = this.order;
+        const strict = this.strict;
         const starts = this.levelStart;
         const levels = starts.length - 1;
         let level = Math.min(this.lowestQueued, levels);
@@ -229,7 +232,7 @@ export class Evaluator implements SignalHost {
             if (!proc.queued) continue;
             proc.queued = false;
             this.queuedCount--;
-            this.activeComb = proc;
+            if (strict) this.activeComb = proc;
             this.writer = proc;
             proc.fn();
           }
@@ -312,6 +315,8 @@ export class Evaluator implements SignalHost {
   publish(): void {
     if (this.published) return;
     this.published = true;
+    // Nobody looks and nothing changed: the common untraced cycle costs nothing more.
+    if (this.changedThisCycle.length === 0 && this.registry.tracers.length === 0 && this.settledSubject === undefined) return;
     const writer = this.writer;
     this.writer = PUBLISH_OBSERVER;
     try {
