@@ -227,7 +227,8 @@ describe('hole 4: foreign awaits hang silently', () => {
       await worker.finished;
     });
     let timerFired = false;
-    const timer = setTimeout(() => (timerFired = true), 0);
+    // The watchdog fires at the first turn of the event loop; a timer due 100 ms later must not have.
+    const timer = setTimeout(() => (timerFired = true), 100);
     const err = await sim.run().catch((e: unknown) => e);
     clearTimeout(timer);
     expect(err).toBeInstanceOf(ForeignAwaitError);
