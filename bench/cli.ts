@@ -3,6 +3,7 @@ import { DEFAULT_BENCH, TESTBENCHES } from './testbenches/index.ts';
 import { SINGLE_VM } from './harness.ts';
 import { cosimCommand } from './cosim-command.ts';
 import { fuzzCommand } from './fuzz-command.ts';
+import { soakCommand } from './soak-command.ts';
 import { runCommand } from './run-command.ts';
 import { waveCommand } from './wave-command.ts';
 import { VERSION } from './project.ts';
@@ -32,7 +33,7 @@ export function buildCli(): Command {
     .addHelpText('after', `\n${EXIT_CODES}`)
     .exitOverride()
     .showHelpAfterError('(ism-sim --help lists the commands)');
-  for (const command of [listCommand(), runCommand(), waveCommand(), fuzzCommand(), cosimCommand()]) {
+  for (const command of [listCommand(), runCommand(), waveCommand(), fuzzCommand(), cosimCommand(), soakCommand()]) {
     // An option error prints one line and where to look, not the whole help.
     program.addCommand(command.copyInheritedSettings(program).showHelpAfterError(`(ism-sim ${command.name()} --help lists the options)`));
   }

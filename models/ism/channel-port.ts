@@ -65,6 +65,10 @@ export class IsmChannelPort implements ChannelPort {
     return this.driver.move(this.peer.token, 0, signal, offset, bytes);
   }
 
+  poll(): void {
+    this.driver.poll();
+  }
+
   readRx(offset: number, length: number): Uint8Array {
     return this.driver.access.dmaMemory.read(this.rx.iova + offset, length);
   }

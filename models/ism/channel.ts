@@ -10,6 +10,7 @@
  */
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import { SimMutex } from '../host/sim-mutex.ts';
+import { SimTimeoutError } from '../../rtl/hdl/errors.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 
 export const HEADER_SIZE = 32;
@@ -98,7 +99,12 @@ export interface ChannelPort {
   readonly signals: number;
   /** Set once the peer's DMB is known to be gone (e.g. an IEQ DMB_UNREGISTERED event). */
   readonly peerGone: boolean;
+  /** Look for signals without an interrupt (run the handler): what a waiter does after a quiet spell. */
+  poll?(): void;
 }
+
+/** A waiter that heard nothing for this many cycles polls the port (a lost MSI costs latency, not progress). */
+export const CHANNEL_POLL_INTERVAL = 20_000;
 
 /** Errno values the stack uses beyond models/linux/errno.ts (asm-generic/errno.h). */
 export const StackErrno = { ...Errno, EPIPE: 32, EPROTO: 71, EOPNOTSUPP: 95, ESHUTDOWN: 108 } as const;
@@ -235,12 +241,26 @@ export class Channel {
     this.reportedCons = cons;
   }
 
-  /** Wait for `pred` (or a failure), polling at cycle boundaries. */
+  /**
+   * Wait for `pred` (or a failure), checking at cycle boundaries. Every wait is bounded: after
+   * `timeout` cycles the channel fails with ETIMEDOUT. A quiet spell of CHANNEL_POLL_INTERVAL
+   * cycles makes the waiter poll the port once, so a lost interrupt only delays it.
+   */
   private async waitFor(pred: () => boolean, what: string): Promise<void> {
-    await this.port.sim.until(() => pred() || this.failure !== null || this.port.peerGone, {
-      timeout: this.timeout,
-      what: `${this.name}: ${what}`,
-    });
+    const sim = this.port.sim;
+    const deadline = sim.cycle + this.timeout;
+    const done = (): boolean => pred() || this.failure !== null || this.port.peerGone;
+    for (;;) {
+      const left = deadline - sim.cycle;
+      if (left <= 0) throw this.fail(Errno.ETIMEDOUT, `${what}: nothing for ${this.timeout} cycles`);
+      try {
+        await sim.until(done, { timeout: this.port.poll ? Math.min(left, CHANNEL_POLL_INTERVAL) : left, what: `${this.name}: ${what}` });
+        break;
+      } catch (e) {
+        if (!(e instanceof SimTimeoutError)) throw e;
+        this.port.poll?.();
+      }
+    }
     this.check();
   }
 

@@ -13,11 +13,13 @@ export interface ConsoleServerOptions {
   readonly hostname: string;
   /** Cycle source for `uptime`. */
   readonly now: () => number;
+  /** Each line the console process reads; when given, lines are handed here instead of kept in `received` (long sessions). */
+  readonly onLine?: (line: string) => void;
 }
 
 export class ConsoleServer {
   readonly prompt: string;
-  /** What the console process saw, line by line. */
+  /** What the console process saw, line by line (unless `options.onLine` takes them). */
   readonly received: string[] = [];
   constructor(
     readonly channel: Channel,
@@ -62,7 +64,8 @@ export class ConsoleServer {
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        this.received.push(line);
+        if (this.options.onLine) this.options.onLine(line);
+        else this.received.push(line);
         const output = this.execute(line);
         // Echo first (canonical-mode tty), then the command's output and the next prompt.
         await this.channel.send(encoder.encode(`${line}\n${output}${line.trim() === 'exit' ? '' : this.prompt}`));
@@ -87,11 +90,13 @@ export interface ConsoleExchange {
 
 export class ConsoleClient {
   private buffer = '';
-  /** Everything shown on the client's terminal. */
+  /** Everything shown on the client's terminal (kept only with `keepTranscript`). */
   transcript = '';
   constructor(
     readonly channel: Channel,
     readonly prompt: string,
+    /** false for long sessions: each exchange is returned, not accumulated. */
+    readonly keepTranscript = true,
   ) {}
 
   private async readUntil(done: (text: string) => boolean): Promise<boolean> {
@@ -106,7 +111,7 @@ export class ConsoleClient {
   private take(): string {
     const s = this.buffer;
     this.buffer = '';
-    this.transcript += s;
+    if (this.keepTranscript) this.transcript += s;
     return s;
   }
 

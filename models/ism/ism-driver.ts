@@ -454,6 +454,15 @@ export class IsmDriver implements DibsDevice {
     }
   }
 
+  /**
+   * Run the interrupt handler without an interrupt (a waiter that has heard nothing for a while
+   * looks for itself). The handler clears the summary and scans every bit, so whatever a lost or
+   * late MSI would have reported is found; with no MSI since probe, nothing is.
+   */
+  poll(): void {
+    if (this.irqSubscription) this.handleInterrupt(this.sim.cycle);
+  }
+
   /** Consume IEQ entries while our index + 1 differs from the device's header index (wraps at 15). */
   private drainEvents(): void {
     const mem = this.access.dmaMemory;

@@ -59,4 +59,9 @@ export class KernelIsmAccess implements IsmDeviceAccess {
   freeDma(iova: number): void {
     this.zdev.pages.release(iova);
   }
+
+  /** The driver is gone: return the access path's own page (the command buffer). */
+  close(): void {
+    this.zdev.pages.release(this.commandBuffer);
+  }
 }

@@ -1,6 +1,9 @@
 import { GuestMemory } from '../host/guest-memory.ts';
 import { Errno } from '../linux/errno.ts';
 
+/** Buffers are handed out again after this many bytes (far more than the calls in flight at once use). */
+export const USER_BUFFER_RECYCLE = 16 << 20;
+
 /**
  * A user process's address space, as far as copy_to_user/copy_from_user see it: one mapped
  * range [base, base + size). A buffer outside it is a bad user pointer (-EFAULT).
@@ -19,18 +22,24 @@ export class UserMemory {
   }
 
   /**
-   * A fresh buffer of `length` bytes (bump allocation, wrapping to the start when the space is
-   * used up: a buffer lives only for the call that allocated it, so reuse after 1 GiB is safe).
+   * A fresh buffer of `length` bytes (bump allocation, wrapping to the start after
+   * USER_BUFFER_RECYCLE bytes: a buffer lives only for the call that allocated it, so reuse is
+   * safe, and a long run touches — and keeps resident — only that much of the sparse space).
    */
   allocate(length: number): number {
     if (!Number.isSafeInteger(length) || length < 0 || length > this.size) {
       throw new RangeError(`user buffer of ${length} bytes does not fit the process address space of ${this.size} bytes`);
     }
     const aligned = Math.ceil(Math.max(length, 1) / 8) * 8;
-    if (this.next + aligned > this.base + this.size) this.next = this.base;
+    if (this.next + aligned > this.base + Math.max(aligned, Math.min(this.size, USER_BUFFER_RECYCLE))) this.next = this.base;
     const address = this.next;
     this.next += aligned;
     return address;
+  }
+
+  /** Pages of the space that hold data (the sparse backing keeps every page it was ever given). */
+  get residentPages(): number {
+    return this.backing.residentPages;
   }
 
   contains(address: number, length: number): boolean {

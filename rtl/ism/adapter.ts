@@ -71,6 +71,8 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   /** The function state last seen (an edge detector on the unit's fn_state). */
   readonly fnStateSeen: Signal<number>;
   private readonly fnStateIn: Signal<number> | undefined;
+  /** Fault injection: per PCI space, the device answers BUSY until this cycle (see busyStorm). */
+  private readonly busyUntil = new Map<number, number>();
   /** The DMB and address the accepted move's header resolved to (the lookup result latch). */
   private move: { dmb: DmbRecord; addr: MoveAddress } | null = null;
 
@@ -141,6 +143,18 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
     return this.cmd.hasVlan(id);
   }
 
+  /**
+   * Fault injection (the soak's BUSY storms): every access and block store to `space` (0 move
+   * window, 2 command window) is answered BUSY for the next `cycles` cycles; software retries.
+   */
+  busyStorm(space: number, cycles: number): void {
+    this.busyUntil.set(space, Math.max(this.busyUntil.get(space) ?? 0, this.sim.cycle + cycles));
+  }
+
+  private stormBusy(space: number): boolean {
+    return (this.busyUntil.get(space) ?? 0) > this.sim.cycle;
+  }
+
   /** Regions of this VM's memory the device may write (as registered after this edge's command). */
   dmaRegions(): DmaRegion[] {
     const r: DmaRegion[] = this.network.dmbsOwnedBy(this.index).map((d) => ({ kind: 'dmb', address: d.address, length: d.length }));
@@ -209,6 +223,7 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   }
 
   access(write: boolean, space: number, offset: bigint, len: number, wdata: bigint): AccessVerdict {
+    if (this.stormBusy(space)) return { status: DeviceStatus.BUSY, code: 0, rdata: 0n };
     if (space === SPACE_CONFIG) {
       if (offset + BigInt(len) > 256n) return { ...refuse(IsmStatus.BAD_ADDRESS), rdata: 0n };
       if (write) {
@@ -226,6 +241,7 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   }
 
   header(space: number, offset: bigint, len: number): TargetVerdict {
+    if (this.stormBusy(space)) return { status: DeviceStatus.BUSY, code: 0 };
     if (space === SPACE_CMD) return this.cmd.header(offset, len);
     if (space !== SPACE_MOVE) return refuse(IsmStatus.BAD_ADDRESS);
     // All validation happens here, before any beat, so a refused move writes nothing.
