@@ -4,6 +4,7 @@
  * (disks against the clients' shadows, every page freed). Deterministic: the same options give
  * the same run, whatever the wall clock does (except when `seconds` decides where it stops).
  */
+import { config as rxConfig } from 'rxjs';
 import { FileSink, Simulator, VcdWriter } from '../../rtl/hdl/index.ts';
 import { IsmMachine } from '../../models/host/machine.ts';
 import { StackErrno } from '../../models/ism/channel.ts';
@@ -85,12 +86,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   sim.process('fault_injector', () => injectFaults(state, clients));
   sim.process('watchdog', () => watchdog(state, clients));
 
+  // A handler that throws inside an rxjs subscriber (an interrupt handler) is reported by rxjs
+  // later, outside the run: count it as the crash it is instead of letting it kill the process.
+  const previousHandler = rxConfig.onUnhandledError;
+  rxConfig.onUnhandledError = (e: unknown) => state.violation('no hang and no simulator crash', -1, `thrown in an observer: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
   try {
     await sim.run({ maxCycles: Number.MAX_SAFE_INTEGER });
   } catch (e) {
     state.violation('no hang and no simulator crash', -1, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   } finally {
     sim.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    rxConfig.onUnhandledError = previousHandler;
   }
   state.finish();
   endChecks(state, machine, basePages, served, clients);

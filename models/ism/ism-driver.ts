@@ -465,6 +465,9 @@ export class IsmDriver implements DibsDevice {
 
   /** Consume IEQ entries while our index + 1 differs from the device's header index (wraps at 15). */
   private drainEvents(): void {
+    // No IEQ (before REG_IEQ, or after UNREG_IEQ in a teardown whose UNREG_SBA failed): the device
+    // posts no event without one, and there is no queue to read (ism_handle_event reads ism->ieq).
+    if (this.ieq < 0) return;
     const mem = this.access.dmaMemory;
     for (let guard = 0; guard < Ieq.ENTRIES * 2; guard++) {
       const deviceIndex = Number(mem.readU64(this.ieq));
