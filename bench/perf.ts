@@ -94,6 +94,11 @@ async function main(): Promise<void> {
         .filter((l) => l.startsWith('- '))
     : [];
   const history = ['## History', '', ...earlier].join('\n');
+  // Figures of runs too long for this bench (the 10^6-operation soak, a 600 MiB VCD) are written by
+  // hand under "## Long runs"; a recorded run keeps that section as it is.
+  const longRuns = previous.includes('## Long runs')
+    ? previous.slice(previous.indexOf('## Long runs'), previous.includes('## History') ? previous.indexOf('## History') : undefined).trimEnd()
+    : '';
   const out = [
     '# Benchmark results',
     '',
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
     '',
     ...table,
     '',
+    ...(longRuns ? [longRuns, ''] : []),
     history.trimEnd(),
     `- ${new Date().toISOString().slice(0, 10)}: kernel ${fmt(CYCLES / off.seconds)} cycles/s untraced, overhead ${ratio.toFixed(2)}× vs plain loop (${machine})`,
     '',
