@@ -41,6 +41,8 @@ export class VfioDevice {
   private readonly msiSubject = new Subject<MsiEvent>();
   private msiSubscription: Subscription | null = null;
   private closed = false;
+  /** Takes the dispose-time close back once the device is closed (see close()). */
+  private unregisterDisposeClose: () => void = () => undefined;
 
   private constructor(
     readonly driver: VfioIsmFirmware,
@@ -64,7 +66,7 @@ export class VfioDevice {
       throw new VfioError(-openRc, 'vfio open: open_device');
     }
     const dev = new VfioDevice(driver, options.user);
-    zdev.insn.sim.onDispose(() => dev.close());
+    dev.unregisterDisposeClose = zdev.insn.sim.onDispose(() => dev.close());
     return dev;
   }
 
@@ -169,6 +171,10 @@ export class VfioDevice {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Without this the simulator's teardown list keeps every closed device, its driver and its
+    // user memory alive until the run ends: a soak reopening the device after each fault grew
+    // by ~3 MiB of ArrayBuffers per 25k operations (issue 13).
+    this.unregisterDisposeClose();
     this.msiSubscription?.unsubscribe();
     this.msiSubscription = null;
     this.msiSubject.complete();

@@ -38,7 +38,8 @@ export class Registry {
   combs: CombProcess[] = [];
   seqs: SeqProcess[] = [];
   readonly tracers: Tracer[] = [];
-  readonly teardowns: (() => void)[] = [];
+  /** A Set of one-off entries, so a component that ends before the simulation can take its teardown back. */
+  readonly teardowns = new Set<{ readonly run: () => void }>();
 
   constructor(
     private readonly host: SignalHost,

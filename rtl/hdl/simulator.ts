@@ -147,9 +147,16 @@ export class Simulator {
     this.ev.registry.tracers.push(tracer);
   }
 
-  /** Register a teardown run by dispose() (subscriptions made by components and tracers). */
-  onDispose(teardown: () => void): void {
-    this.ev.registry.teardowns.push(teardown);
+  /**
+   * Register a teardown run by dispose() (subscriptions made by components and tracers). Returns
+   * the function that unregisters it: a component closed before the simulation ends calls it,
+   * or the registry keeps the component (and everything it references) alive until dispose().
+   */
+  onDispose(teardown: () => void): () => void {
+    const entry = { run: teardown };
+    const teardowns = this.ev.registry.teardowns;
+    teardowns.add(entry);
+    return () => void teardowns.delete(entry);
   }
 
   // ---------------------------------------------------------------- phase streams (observers: read only)
@@ -358,7 +365,9 @@ export class Simulator {
     };
     for (const t of this.ev.registry.tracers) attempt(() => t.end());
     attempt(() => this.endSubject?.next(this.ev.cycle));
-    for (const teardown of this.ev.registry.teardowns.splice(0)) attempt(teardown);
+    const teardowns = [...this.ev.registry.teardowns];
+    this.ev.registry.teardowns.clear();
+    for (const { run } of teardowns) attempt(run);
     for (const s of this.ev.registry.signals) s.complete();
     this.ev.edgeSubject?.complete();
     this.ev.settledSubject?.complete();
