@@ -1,4 +1,4 @@
-import type { IeqEntry } from '../../rtl/ism/commands.ts';
+import { IsmEventCode, IsmEventType, type IeqEntry } from '../../rtl/ism/commands.ts';
 
 /**
  * Event types and codes an ISM device posts in its event queue (drivers/s390/net/ism.h,
@@ -6,18 +6,8 @@ import type { IeqEntry } from '../../rtl/ism/commands.ts';
  * its clients (include/linux/dibs.h, struct dibs_event), translated as ism_handle_event
  * (drivers/s390/net/ism_drv.c, ism_match_event_type / ism_match_event_subtype) does.
  */
-export const IsmEventType = { BUF: 0x00, DEV: 0x01, SWR: 0x02 } as const;
-
-export const IsmEventCode = {
-  DEV_GID_ERR_STATE: 0x01,
-  BUF_OWNING_ISM_DEV_IN_ERR_STATE: 0x02,
-  BUF_USING_ISM_DEV_IN_ERR_STATE: 0x03,
-  BUF_DMB_UNREGISTERED: 0x04,
-  BUF_VLAN_MISMATCH_WITH_OWNER: 0x05,
-  BUF_VLAN_MISMATCH_WITH_USER: 0x06,
-  DEV_GID_DISABLED: 0x07,
-  BUF_USING_ISM_DEV_DISABLED: 0x08,
-} as const;
+// The device's own table of ism.h's types and codes; the driver reads them as Linux includes ism.h.
+export { IsmEventCode, IsmEventType };
 
 export const DibsEventType = { BUF: 0, DEV: 1, SW: 2, OTHER: 3 } as const;
 export const DibsEventSubtype = { BUF_UNREGISTERED: 0, DEV_DISABLED: 1, DEV_ERR_STATE: 2, OTHER: 3 } as const;

@@ -168,7 +168,9 @@ describe('fuzzing on every core and across machines (issue 10 item 4)', () => {
   });
 
   it('a timed campaign (--seconds) keeps its units of at most 100 runs, seeds seed + u', async () => {
-    const r = await runCampaign({ seed: 40, seconds: 2, commandsPerRun: 1, shard: { k: 1, n: 1 } }, { workers: 1, wavesDir: TEST_WAVES_DIR });
+    // Long enough for two units even when the suite's other files load both cores (a 100-run unit
+    // took over 2 s there; this test once failed with seconds: 2).
+    const r = await runCampaign({ seed: 40, seconds: 6, commandsPerRun: 1, shard: { k: 1, n: 1 } }, { workers: 1, wavesDir: TEST_WAVES_DIR });
     expect(r.units.length).toBeGreaterThan(1);
     r.units.forEach((u, i) => {
       expect(u.seed).toBe(40 + i);
