@@ -62,7 +62,14 @@ export class Evaluator implements SignalHost {
   hardwareSubject?: Subject<number>;
   settledSubject?: Subject<number>;
 
-  constructor(private readonly strict: boolean) {
+  /**
+   * @param honourIdle false: idle declarations are ignored (not registered) and every clocked
+   *   process runs at every edge — the cycle-by-cycle path that skipping is compared against.
+   */
+  constructor(
+    private readonly strict: boolean,
+    private readonly honourIdle: boolean,
+  ) {
     this.registry = new Registry(this, strict);
   }
 
@@ -105,7 +112,7 @@ export class Evaluator implements SignalHost {
   sleep(wakeOn: readonly Signal<SignalValue>[], until: number): void {
     const proc = this.writer as SeqProcess;
     if (proc.role !== Role.CLOCKED) throw new Error(`idle() may only be declared by a clocked process, not by ${proc.name}`);
-    if (until <= this.cycle) return;
+    if (!this.honourIdle || until <= this.cycle) return;
     if (proc.asleep) this.unregister(proc);
     else this.awake--;
     proc.asleep = true;

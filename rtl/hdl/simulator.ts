@@ -22,7 +22,10 @@ export interface SimulatorOptions {
   hardwareOrderSeed?: number;
   /** run() lets the event loop run at least this often (milliseconds of wall time). */
   yieldIntervalMs?: number;
-  /** Jump over cycles in which nothing can happen (default true; false: evaluate every cycle). */
+  /**
+   * Idle skipping (default true). false: the cycle-by-cycle path — idle() declarations are
+   * ignored, so every clocked process runs at every edge, and no cycle is jumped over.
+   */
   skipIdle?: boolean;
 }
 
@@ -68,11 +71,11 @@ export class Simulator {
     if (!Number.isInteger(this.clockPeriodPs) || this.clockPeriodPs < 2 || this.clockPeriodPs % 2 !== 0) {
       throw new RangeError(`clockPeriodPs must be an even integer >= 2, got ${options.clockPeriodPs}`);
     }
-    this.ev = new Evaluator(options.strict ?? Simulator.defaults.strict);
+    this.skipIdle = options.skipIdle ?? Simulator.defaults.skipIdle;
+    this.ev = new Evaluator(options.strict ?? Simulator.defaults.strict, this.skipIdle);
     this.tb = new TestbenchScheduler(this.ev);
     this.hardwareOrderSeed = options.hardwareOrderSeed ?? Simulator.defaults.hardwareOrderSeed;
     this.yieldIntervalMs = options.yieldIntervalMs ?? 20;
-    this.skipIdle = options.skipIdle ?? Simulator.defaults.skipIdle;
   }
 
   /** Rising edges completed so far. */
@@ -133,7 +136,8 @@ export class Simulator {
    * Inside a clocked process: declare it idle — running it again would change nothing until one
    * of `wakeOn` changes (it runs at the edge after the change) or until the edge of cycle
    * `until`. The kernel does not run it meanwhile, and jumps over cycles in which nothing at all
-   * can happen. Any write to a signal it drives by force/deposit wakes it too.
+   * can happen. Any write to a signal it drives by force/deposit wakes it too. With
+   * `skipIdle: false` the declaration is ignored and the process keeps running every edge.
    */
   idle(wakeOn: readonly Signal<SignalValue>[], until = Number.POSITIVE_INFINITY): void {
     this.ev.sleep(wakeOn, until);
