@@ -15,6 +15,8 @@ export interface BenchOptions {
   seed: number;
   vms: number;
   maxstbl?: number;
+  /** Cycles a typist at a terminal waits before each line (benches with a `pause` range). */
+  pause?: number;
   /** Limit the VCD to these scopes (e.g. `vm0.pfu`). */
   scopes?: string[];
   /** Called every 2^16 simulated cycles (progress display of long runs). */
@@ -31,12 +33,16 @@ export interface BenchConfig {
   readonly seed?: number;
   /** Absent when the bench has no setting for it. */
   readonly maxstbl?: number;
+  /** Typing pause in cycles; absent when the bench has no typist. */
+  readonly pause?: number;
 }
 
 export interface BenchSummary {
   readonly bench: string;
   readonly config?: BenchConfig;
   readonly cycles: number;
+  /** Cycles the kernel evaluated; the rest it jumped over as idle (all of them with --no-skip). */
+  readonly evaluatedCycles: number;
   readonly wallMs: number;
   readonly vcdPath?: string;
   readonly vcdBytes?: number;
@@ -58,21 +64,20 @@ export class BenchFailure extends Error {
   }
 }
 
-/** How many VMs a bench can elaborate (`--vms`); a bench without VMs takes the default of one. */
-export interface VmRange {
+/** The values of an integer option a bench works with, and what it uses without the option. */
+export interface OptionRange {
   readonly min: number;
   readonly max: number;
   readonly default: number;
 }
+
+/** How many VMs a bench can elaborate (`--vms`); a bench without VMs takes the default of one. */
+export type VmRange = OptionRange;
 
 export const SINGLE_VM: VmRange = { min: 1, max: 1, default: 1 };
 
-/** The `--maxstbl` values a bench works with, and what it uses without the option. */
-export interface MaxstblRange {
-  readonly min: number;
-  readonly max: number;
-  readonly default: number;
-}
+/** The `--maxstbl` values a bench works with. */
+export type MaxstblRange = OptionRange;
 
 /** ISM functions (maxstbl 4096 by default) driven by the in-kernel driver, which always moves 4 KiB. */
 export const KERNEL_DRIVER_MAXSTBL: MaxstblRange = { min: 4096, max: 8191, default: 4096 };
@@ -84,6 +89,8 @@ export interface Testbench {
   readonly vms?: VmRange;
   /** `--maxstbl` values the bench works with; absent: its functions have a fixed one (the option is refused). */
   readonly maxstbl?: MaxstblRange;
+  /** `--pause` values (cycles a typist waits before each line); absent: the bench has no typist (the option is refused). */
+  readonly pause?: OptionRange;
   /** Whether `--seed` changes anything (the bench draws data or choices at random); if not it is refused. */
   readonly seeded?: boolean;
   run(options: BenchOptions): Promise<BenchSummary>;
@@ -154,6 +161,7 @@ export async function runBench(
   const summary: BenchSummary = {
     bench: name,
     cycles: sim.cycle,
+    evaluatedCycles: sim.cycle - sim.skippedCycles,
     wallMs,
     vcdPath: written ? options.vcdPath : undefined,
     vcdBytes: written ? statSync(options.vcdPath!).size : undefined,

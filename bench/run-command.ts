@@ -19,6 +19,7 @@ interface RunOptions {
   seed: number;
   vms?: number;
   maxstbl?: number;
+  pause?: number;
   scope?: string[];
   json?: string;
   skip: boolean;
@@ -36,6 +37,7 @@ export function summaryJson(s: BenchSummary): string {
       result: s.failure === undefined ? 'passed' : 'failed',
       failure: s.failure,
       cycles: s.cycles,
+      evaluatedCycles: s.evaluatedCycles,
       wallSeconds: Number((s.wallMs / 1000).toFixed(3)),
       instructions: s.instructions,
       waveform: s.vcdPath ? { path: s.vcdPath, format: s.waveFormat, bytes: s.vcdBytes, gtkwave: s.viewerPath } : null,
@@ -60,8 +62,19 @@ function resolveConfig(bench: Testbench, opts: RunOptions, seedGiven: boolean): 
       throw new UsageError(`bench ${bench.name} works with --maxstbl ${bench.maxstbl.min} to ${bench.maxstbl.max}, not ${opts.maxstbl}`);
     }
   }
+  if (opts.pause !== undefined) {
+    if (!bench.pause) throw new UsageError(`bench ${bench.name} has no --pause: nobody types at a terminal in it`);
+    if (opts.pause < bench.pause.min || opts.pause > bench.pause.max) {
+      throw new UsageError(`bench ${bench.name} works with --pause ${bench.pause.min} to ${bench.pause.max} cycles, not ${opts.pause}`);
+    }
+  }
   if (seedGiven && !bench.seeded) throw new UsageError(`bench ${bench.name} draws nothing at random: --seed would change nothing`);
-  return { vms, seed: bench.seeded ? opts.seed : undefined, maxstbl: bench.maxstbl ? (opts.maxstbl ?? bench.maxstbl.default) : undefined };
+  return {
+    vms,
+    seed: bench.seeded ? opts.seed : undefined,
+    maxstbl: bench.maxstbl ? (opts.maxstbl ?? bench.maxstbl.default) : undefined,
+    pause: bench.pause ? (opts.pause ?? bench.pause.default) : undefined,
+  };
 }
 
 /** Where the waveform goes and in which format; undefined for none. */
@@ -87,10 +100,11 @@ export function runCommand(): Command {
     .option('--seed <n>', 'seed of the bench\'s random data and choices (refused by benches without any)', integer('--seed', 0, 2 ** 31 - 1), 1)
     .option('--vms <n>', 'number of VMs on the ISM network (each bench says which counts it supports)', integer('--vms', 1, 16))
     .option('--maxstbl <n>', 'maximum PCISTB length of the ISM functions (each bench says which it supports)', integer('--maxstbl', 1, 8191))
+    .option('--pause <cycles>', 'cycles the typist waits before each line, e.g. 1000000 = 1 ms at the 1 GHz clock (benches with a terminal: console)', integer('--pause', 0, 2 ** 31 - 1))
     .option('--scope <scope...>', 'trace only these scopes (e.g. vm0.pfu)')
     .option('--json <path>', 'also write the summary as JSON to this file (- for stdout, instead of the text)')
     .option('--driver <main.c>', DRIVER_OPTION_HELP)
-    .option('--no-skip', 'evaluate every cycle instead of jumping over idle ones (same results; the traced clock gets every edge)')
+    .option('--no-skip', 'the cycle-by-cycle path: every clocked process runs at every edge, idle declarations ignored, no cycle jumped over (same results; the traced clock gets every edge)')
     .action(async (name: string, opts: RunOptions, cmd: Command) => {
       Simulator.defaults.skipIdle = opts.skip;
       const bench = findBench(name);
@@ -116,6 +130,7 @@ export function runCommand(): Command {
             seed: opts.seed,
             vms: config.vms,
             maxstbl: config.maxstbl,
+            pause: config.pause,
             scopes: opts.scope,
             onCycles,
           }),

@@ -14,6 +14,7 @@ function formatConfig(c: BenchConfig): string {
   const parts = [`${c.vms} VM${c.vms > 1 ? 's' : ''}`];
   parts.push(c.seed === undefined ? 'no random choices' : `seed ${c.seed}`);
   if (c.maxstbl !== undefined) parts.push(`maxstbl ${c.maxstbl}`);
+  if (c.pause !== undefined) parts.push(`pause ${c.pause.toLocaleString('en-US')} cycle${c.pause === 1 ? '' : 's'} per line`);
   return parts.join(', ');
 }
 
@@ -23,6 +24,7 @@ export function formatSummary(s: BenchSummary): string {
   lines.push(`bench        ${s.bench}`);
   if (s.config) lines.push(`config       ${formatConfig(s.config)}`);
   lines.push(`cycles       ${s.cycles.toLocaleString('en-US')}`);
+  lines.push(`evaluated    ${s.evaluatedCycles.toLocaleString('en-US')} cycles (${(100 * (1 - s.evaluatedCycles / Math.max(s.cycles, 1))).toFixed(1)}% jumped over as idle)`);
   lines.push(`wall time    ${(s.wallMs / 1000).toFixed(3)} s (${Math.round(s.cycles / Math.max(s.wallMs / 1000, 1e-9)).toLocaleString('en-US')} cycles/s)`);
   const kinds = Object.keys(s.instructions).sort();
   if (kinds.length > 0) {

@@ -15,12 +15,14 @@ export const consoleBench: Testbench = {
   vms: { min: 2, max: 2, default: 2 },
   // The daemon's vfio-ism pwrite refuses a command block longer than maxstbl (REG_DMB is 32 bytes).
   maxstbl: { min: 32, max: 8191, default: 4096 },
+  // Up to 10 ms (10^7 cycles at 1 GHz): the server's channel wait gives up after 5 * 10^7 cycles.
+  pause: { min: 0, max: 10_000_000, default: 0 },
   run: (options) =>
     runBench('console', options, async (ctx) => {
       const { sim, note } = ctx;
       const m = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'console: VM 1 types into the console served by the VM 0 daemon over ISM');
-      const r = consoleSession(sim, m, LINES);
+      const r = consoleSession(sim, m, LINES, options.pause ?? 0);
       await sim.run({ maxCycles: 50_000_000 });
       ctx.count(m.vms[0].cpu.stats);
       ctx.count(m.vms[1].cpu.stats);

@@ -21,8 +21,12 @@ export interface ConsoleSessionResult {
   transcript: string;
 }
 
-/** Start processes for a console session typing `lines`; the result fills in when the run ends. */
-export function consoleSession(sim: Simulator, machine: IsmMachine, lines: readonly string[]): ConsoleSessionResult {
+/**
+ * Start processes for a console session typing `lines`; the result fills in when the run ends.
+ * `pauseCycles`: the typist reads the prompt and thinks this long before each line (the machine
+ * idles meanwhile, apart from the waiting server's poll every CHANNEL_POLL_INTERVAL cycles).
+ */
+export function consoleSession(sim: Simulator, machine: IsmMachine, lines: readonly string[], pauseCycles = 0): ConsoleSessionResult {
   const directory = new Directory();
   const result: ConsoleSessionResult = { banner: '', exchanges: [], received: [], transcript: '' };
   sim.process('vm0_daemon', async () => {
@@ -37,7 +41,10 @@ export function consoleSession(sim: Simulator, machine: IsmMachine, lines: reado
     const { channel } = await node.open('console', 'vm0', HEADER_SIZE + 4096);
     const client = new ConsoleClient(channel, 'root@vm0:~# ');
     result.banner = await client.attach();
-    for (const line of lines) result.exchanges.push(await client.type(line));
+    for (const line of lines) {
+      if (pauseCycles > 0) await sim.tick(pauseCycles);
+      result.exchanges.push(await client.type(line));
+    }
     result.transcript = client.transcript;
     await channel.close();
   });

@@ -86,7 +86,7 @@ describe('issue 12 defect 8: the summary is one screen, complete, consistent, an
       const r = await runOnce(bench.name, vms, maxstbl);
       expect(r.code).toBe(0);
       expect(r.out.split('\n').length, bench.name).toBeLessThanOrEqual(32);
-      expect(r.out).toMatch(new RegExp(`^config\\s+${vms} VMs?, ${bench.seeded ? 'seed 1' : 'no random choices'}${maxstbl ? `, maxstbl ${maxstbl}` : ''}$`, 'm'));
+      expect(r.out).toMatch(new RegExp(`^config\\s+${vms} VMs?, ${bench.seeded ? 'seed 1' : 'no random choices'}${maxstbl ? `, maxstbl ${maxstbl}` : ''}${bench.pause ? ', pause 0 cycles per line' : ''}$`, 'm'));
       expect(r.out).toMatch(/^result\s+passed$/m);
     }
     const probe = await runOnce('probe', 16, 16);

@@ -20,6 +20,7 @@ describe('ism-sim command line', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^bench\s+probe$/m);
     expect(r.out).toMatch(/^cycles\s+[\d,]+$/m);
+    expect(r.out).toMatch(/^evaluated\s+[\d,]+ cycles \(\d+\.\d% jumped over as idle\)$/m);
     expect(r.out).toMatch(/PCISTB\s+cc0=\d+/);
     expect(r.out).toMatch(/vm1..vm1: the same bring-up and teardown; every READ_GID matches its adapter/);
   });
@@ -37,6 +38,35 @@ describe('ism-sim command line', () => {
     const both = await cli('fuzz', '--runs', '5', '--seconds', '1');
     expect(both.code).not.toBe(0);
     expect(both.err).toContain("option '--runs <n>' cannot be used with option '--seconds <n>'");
+  });
+
+  it('run console --pause: the typist waits that many cycles before each line; the run is mostly idle and jumped over', async () => {
+    const r = await cli('run', 'console', '--no-vcd', '--pause', '100000');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^config\s+2 VMs, no random choices, maxstbl 4096, pause 100,000 cycles per line$/m);
+    const cycles = Number(/^cycles\s+([\d,]+)$/m.exec(r.out)![1].replaceAll(',', ''));
+    expect(cycles).toBeGreaterThan(6 * 100_000);
+    expect(cycles).toBeLessThan(6 * 100_000 + 10_000);
+    const jumped = Number(/^evaluated\s+[\d,]+ cycles \(([\d.]+)% jumped over as idle\)$/m.exec(r.out)![1]);
+    expect(jumped).toBeGreaterThan(99);
+    expect(r.out).toContain('| root@vm0:~# exit');
+    const json = await cli('run', 'console', '--no-vcd', '--pause', '1', '--json', '-');
+    expect(JSON.parse(json.out)).toMatchObject({ config: { pause: 1 }, result: 'passed' });
+    expect(json.out).toMatch(/"evaluatedCycles": \d+/);
+  });
+
+  it('refuses --pause on a bench nobody types in, outside the console\'s range, and a value that is no integer', async () => {
+    const probe = await cli('run', 'probe', '--no-vcd', '--pause', '5');
+    expect(probe.code).toBe(2);
+    expect(probe.err).toContain('bench probe has no --pause: nobody types at a terminal in it');
+    const long = await cli('run', 'console', '--no-vcd', '--pause', '10000001');
+    expect(long.code).toBe(2);
+    expect(long.err).toContain('bench console works with --pause 0 to 10000000 cycles, not 10000001');
+    for (const bad of ['-1', '1.5', 'soon']) {
+      const r = await cli('run', 'console', '--no-vcd', '--pause', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err).toContain('--pause must be an integer from 0 to');
+    }
   });
 
   it('fuzz runs and reports checked calls and the verdict', async () => {
