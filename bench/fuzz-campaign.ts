@@ -4,6 +4,7 @@ import { mergeCoverage, type CoverageTable } from '../models/ref/fuzz-coverage.t
 import type { VfioIsmFirmwareFactory } from '../models/vfio/firmware.ts';
 import { loadDriverOption } from './driver-option.ts';
 import { UsageError } from './usage-error.ts';
+import { cachedBundle } from './worker-bundle.ts';
 import { emptyCounters, runVfioFuzz, type FuzzCounters, type FuzzFailure, type FuzzReport } from '../models/ref/vfio-fuzz.ts';
 
 /**
@@ -66,13 +67,18 @@ function unitSeed(spec: CampaignSpec, index: number): number {
   return (spec.seed + index) % SEED_SPACE;
 }
 
+/** Unit `claim` of this shard (0, 1, …: every n-th unit of the campaign from the k-th); undefined past the end. */
+function shardUnit(spec: CampaignSpec, claim: number): Omit<FuzzUnit, 'seconds'> | undefined {
+  const total = spec.runs === undefined ? Number.POSITIVE_INFINITY : Math.ceil(spec.runs / UNIT_RUNS);
+  const index = spec.shard.k - 1 + claim * spec.shard.n;
+  if (index >= total) return undefined;
+  const runs = spec.runs === undefined ? UNIT_RUNS : Math.min(UNIT_RUNS, spec.runs - index * UNIT_RUNS);
+  return { index, seed: unitSeed(spec, index), runs, commandsPerRun: spec.commandsPerRun };
+}
+
 /** The units of this shard, in order (timed campaigns: an endless sequence, cut by the clock). */
 export function* shardUnits(spec: CampaignSpec): Generator<Omit<FuzzUnit, 'seconds'>> {
-  const total = spec.runs === undefined ? Number.POSITIVE_INFINITY : Math.ceil(spec.runs / UNIT_RUNS);
-  for (let index = spec.shard.k - 1; index < total; index += spec.shard.n) {
-    const runs = spec.runs === undefined ? UNIT_RUNS : Math.min(UNIT_RUNS, spec.runs - index * UNIT_RUNS);
-    yield { index, seed: unitSeed(spec, index), runs, commandsPerRun: spec.commandsPerRun };
-  }
+  for (let claim = 0, u = shardUnit(spec, 0); u; u = shardUnit(spec, ++claim)) yield u;
 }
 
 export function defaultWorkers(): number {
@@ -95,22 +101,76 @@ export async function runUnit(unit: FuzzUnit, onRun?: (runs: number, counters: F
   return runVfioFuzz({ seed: unit.seed, runs: unit.runs, seconds: unit.seconds, commandsPerRun: unit.commandsPerRun, wavesDir: unit.wavesDir, onRun, firmware: driver });
 }
 
-/** One worker thread running units it is sent; the .mjs entry registers tsx, as bench/ism-sim.mjs does. */
-class UnitWorker {
-  private readonly worker = new Worker(new URL('./fuzz-worker.mjs', import.meta.url));
-  run(unit: FuzzUnit, onRun: (runs: number, calls: number) => void): Promise<FuzzReport> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: { kind: 'progress'; runs: number; calls: number } | { kind: 'done'; report: FuzzReport } | { kind: 'error'; message: string }): void => {
-        if (m.kind === 'progress') return onRun(m.runs, m.calls);
-        this.worker.off('message', onMessage);
-        this.worker.off('error', reject);
-        if (m.kind === 'done') resolve(m.report);
+/**
+ * What every lane (this thread, or a worker thread) needs to take units by itself: the next unit
+ * is claimed from memory all lanes share, so a worker never waits for the parent between units
+ * (on a loaded machine the parent's wake-up took ~10 ms per unit) and all stay busy to the end.
+ */
+export interface LaneJob {
+  readonly spec: CampaignSpec;
+  /** A timed campaign's end (Date.now() milliseconds). */
+  readonly deadline?: number;
+  readonly wavesDir?: string;
+  readonly driver?: string;
+  /** Shared by all lanes: [the next claim, 1 once a unit failed (no new unit starts)]. */
+  readonly claims: Int32Array;
+}
+
+const NEXT_CLAIM = 0;
+const STOPPED = 1;
+
+function claimUnit(job: LaneJob): FuzzUnit | undefined {
+  if (Atomics.load(job.claims, STOPPED) !== 0) return undefined;
+  const left = job.deadline === undefined ? undefined : (job.deadline - Date.now()) / 1000;
+  if (left !== undefined && left <= 0) return undefined;
+  const unit = shardUnit(job.spec, Atomics.add(job.claims, NEXT_CLAIM, 1));
+  return unit && { ...unit, seconds: left, wavesDir: job.wavesDir, driver: job.driver };
+}
+
+/** Run units until none is left (or one failed, or time is up), reporting each as it ends. */
+export async function runLane(
+  job: LaneJob,
+  onRun: (unit: FuzzUnit, runs: number, counters: FuzzCounters) => void,
+  onUnit: (result: UnitResult) => void,
+  firmware?: VfioIsmFirmwareFactory,
+): Promise<void> {
+  for (let unit = claimUnit(job); unit; unit = claimUnit(job)) {
+    const u = unit;
+    const report = await runUnit(u, (runs, counters) => onRun(u, runs, counters), firmware);
+    if (report.failure) Atomics.store(job.claims, STOPPED, 1);
+    onUnit({ unit: u, report });
+  }
+}
+
+/** What a fuzz worker thread posts. */
+export type WorkerMessage =
+  | { readonly kind: 'progress'; readonly index: number; readonly runs: number; readonly calls: number }
+  | { readonly kind: 'unit'; readonly result: UnitResult }
+  | { readonly kind: 'finished' }
+  | { readonly kind: 'error'; readonly message: string };
+
+/** The worker thread's entry: the cached bundle of bench/fuzz-worker.ts, or that file through tsx. */
+async function workerEntry(): Promise<string | URL> {
+  return (await cachedBundle('bench/fuzz-worker.ts')) ?? new URL('./fuzz-worker.mjs', import.meta.url);
+}
+
+/** A lane in a worker thread: runs the job there, passing its progress and results on. */
+class WorkerLane {
+  private readonly worker: Worker;
+  readonly finished: Promise<void>;
+  constructor(entry: string | URL, job: LaneJob, onProgress: (index: number, runs: number, calls: number) => void, onUnit: (result: UnitResult) => void) {
+    this.worker = new Worker(entry);
+    this.finished = new Promise((resolve, reject) => {
+      this.worker.on('message', (m: WorkerMessage) => {
+        if (m.kind === 'progress') onProgress(m.index, m.runs, m.calls);
+        else if (m.kind === 'unit') onUnit(m.result);
+        else if (m.kind === 'finished') resolve();
         else reject(new Error(`fuzz worker: ${m.message}`));
-      };
-      this.worker.on('message', onMessage);
+      });
       this.worker.once('error', reject);
-      this.worker.postMessage(unit);
+      this.worker.once('exit', (code) => reject(new Error(`fuzz worker stopped (exit code ${code})`)));
     });
+    this.worker.postMessage(job);
   }
   stop(): Promise<number> {
     return this.worker.terminate();
@@ -118,13 +178,11 @@ class UnitWorker {
 }
 
 /**
- * Run this shard's units on `workers` threads (1: in this thread), each worker taking the next
- * unit when it finishes one. After a failure no new unit starts; the report lists every unit run.
+ * Run this shard's units on `workers` threads (1: in this thread), each taking the next unit
+ * when it finishes one. After a failure no new unit starts; the report lists every unit run.
  */
 export async function runCampaign(spec: CampaignSpec, options: CampaignOptions): Promise<CampaignReport> {
   const started = performance.now();
-  const deadline = spec.seconds === undefined ? undefined : started + spec.seconds * 1000;
-  const units = shardUnits(spec);
   const results: UnitResult[] = [];
   const live = new Map<number, { runs: number; calls: number }>();
   const progress = (index: number, runs: number, calls: number): void => {
@@ -137,36 +195,29 @@ export async function runCampaign(spec: CampaignSpec, options: CampaignOptions):
     }
     options.onProgress?.(r, c);
   };
-  let failed = false;
-  const next = (): FuzzUnit | undefined => {
-    if (failed) return undefined;
-    const left = deadline === undefined ? undefined : (deadline - performance.now()) / 1000;
-    if (left !== undefined && left <= 0) return undefined;
-    const u = units.next();
-    return u.done ? undefined : { ...u.value, seconds: left, wavesDir: options.wavesDir, driver: options.driver };
+  const onUnit = (result: UnitResult): void => {
+    progress(result.unit.index, result.report.runs, result.report.counters.operations);
+    results.push(result);
   };
-  const lane = async (worker: UnitWorker | undefined): Promise<void> => {
-    for (let unit = next(); unit; unit = next()) {
-      const u = unit;
-      const report = worker
-        ? await worker.run(u, (runs, calls) => progress(u.index, runs, calls))
-        : await runUnit(u, (runs, c) => progress(u.index, runs, c.operations), options.firmware);
-      progress(u.index, report.runs, report.counters.operations);
-      results.push({ unit: u, report });
-      if (report.failure) failed = true;
-    }
+  const job: LaneJob = {
+    spec,
+    deadline: spec.seconds === undefined ? undefined : Date.now() + spec.seconds * 1000,
+    wavesDir: options.wavesDir,
+    driver: options.driver,
+    claims: new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)),
   };
   // No idle threads: a campaign of fewer units than workers starts only as many as it has.
   const unitCount = spec.runs === undefined ? Number.POSITIVE_INFINITY : [...shardUnits(spec)].length;
   const workers = Math.max(1, Math.min(options.workers, unitCount));
   if (options.firmware && workers > 1) throw new Error('a firmware factory runs in this thread only: use one worker');
-  if (workers === 1) await lane(undefined);
+  if (workers === 1) await runLane(job, (u, runs, c) => progress(u.index, runs, c.operations), onUnit, options.firmware);
   else {
-    const pool = Array.from({ length: workers }, () => new UnitWorker());
+    const entry = await workerEntry();
+    const lanes = Array.from({ length: workers }, () => new WorkerLane(entry, job, progress, onUnit));
     try {
-      await Promise.all(pool.map((w) => lane(w)));
+      await Promise.all(lanes.map((l) => l.finished));
     } finally {
-      await Promise.all(pool.map((w) => w.stop()));
+      await Promise.all(lanes.map((l) => l.stop()));
     }
   }
   results.sort((a, b) => a.unit.index - b.unit.index);
