@@ -23,7 +23,7 @@ export const consoleBench: Testbench = {
       const m = new IsmMachine(sim, { vms: 2, maxstbl: options.maxstbl });
       traceIfAsked(sim, options, 'console: VM 1 types into the console served by the VM 0 daemon over ISM');
       const r = consoleSession(sim, m, LINES, options.pause ?? 0);
-      await sim.run({ maxCycles: 50_000_000 });
+      await sim.run({ maxCycles: 50_000_000 + LINES.length * (options.pause ?? 0) });
       ctx.count(m.vms[0].cpu.stats);
       ctx.count(m.vms[1].cpu.stats);
       if (r.exchanges.length !== LINES.length) throw new Error(`console: ${r.exchanges.length} of ${LINES.length} lines answered`);

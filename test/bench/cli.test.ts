@@ -50,6 +50,10 @@ describe('ism-sim command line', () => {
     const jumped = Number(/^evaluated\s+[\d,]+ cycles \(([\d.]+)% jumped over as idle\)$/m.exec(r.out)![1]);
     expect(jumped).toBeGreaterThan(99);
     expect(r.out).toContain('| root@vm0:~# exit');
+    // The top of the range: six pauses of 10^7 cycles outlast the bench's usual run limit.
+    const longest = await cli('run', 'console', '--no-vcd', '--pause', '10000000');
+    expect(longest.err).toBe('');
+    expect(longest.out).toMatch(/^result\s+passed$/m);
     const json = await cli('run', 'console', '--no-vcd', '--pause', '1', '--json', '-');
     expect(JSON.parse(json.out)).toMatchObject({ config: { pause: 1 }, result: 'passed' });
     expect(json.out).toMatch(/"evaluatedCycles": \d+/);
