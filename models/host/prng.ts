@@ -18,5 +18,7 @@ export function rng(seed: number): () => number {
 /** `n` pseudo-random bytes derived from `seed`. */
 export function randomBytes(seed: number, n: number): Uint8Array {
   const next = xorshift32(seed);
-  return Uint8Array.from({ length: n }, () => next() & 0xff);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = next() & 0xff;
+  return out;
 }

@@ -53,8 +53,8 @@ interface ArmedFault {
 
 interface Model {
   readonly f: VfioFunctionModel;
-  /** Device bytes written so far, keyed `${space}:${position}`. */
-  readonly bytes: Map<string, number>;
+  /** Device bytes written so far, keyed by byteKey(space, position). */
+  readonly bytes: Map<number, number>;
   /** The function's state as the reference sees it: 'error' after an error-state fault until recovered. */
   state: 'ok' | 'error';
   armed: ArmedFault | undefined;
@@ -84,27 +84,34 @@ function resolve(f: VfioFunctionModel, index: number, spec: PositionSpec): bigin
   return regionOffset(index) + (pos < 0n ? 0n : pos);
 }
 
-function initialByte(space: number, position: bigint): number {
-  if (space !== 15 || position > 3n) return 0;
-  return [0x14, 0x10, 0xed, 0x04][Number(position)];
+function initialByte(space: number, position: number): number {
+  if (space !== 15 || position > 3) return 0;
+  return [0x14, 0x10, 0xed, 0x04][position];
+}
+
+/** One number per device byte: positions stay below 2^49 (BAR 0 is 2^48 bytes), so space * 2^49 + position is exact. */
+function byteKey(space: number, position: number): number {
+  return space * 2 ** 49 + position;
 }
 
 function modelBytes(model: Model, space: number, position: bigint, n: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = position + BigInt(i);
-    out.push(model.bytes.get(`${space}:${p}`) ?? initialByte(space, p));
-  }
+  const first = Number(position);
+  for (let i = 0; i < n; i++) out.push(model.bytes.get(byteKey(space, first + i)) ?? initialByte(space, first + i));
   return out;
 }
 
 function pattern(n: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: n }, (_, i) => (seed * 131 + i * 7 + (i >> 8)) & 0xff);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (seed * 131 + i * 7 + (i >> 8)) & 0xff;
+  return out;
 }
 
 /** What a user buffer holds before a read: never what the device or a stale register would give. */
 function poison(n: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: n }, (_, i) => 0x80 | ((seed * 29 + i * 13) & 0x7f));
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = 0x80 | ((seed * 29 + i * 13) & 0x7f);
+  return out;
 }
 
 function account(real: Real): void {
@@ -208,7 +215,8 @@ async function checkedCall(model: Model, real: Real, call: CallSpec): Promise<vo
   } else if (failure && plan?.fault.kind === 'unavailable') {
     // The function was taken away mid-call: its reset dropped whatever the completed steps wrote.
   } else if (space !== undefined && expected.completed > 0) {
-    for (let i = 0; i < expected.completed; i++) model.bytes.set(`${space}:${access.position! + BigInt(i)}`, call.write![i]);
+    const first = Number(access.position!);
+    for (let i = 0; i < expected.completed; i++) model.bytes.set(byteKey(space, first + i), call.write![i]);
     const back = scratch.load(space, access.position!, expected.completed);
     const diff = back.findIndex((b, i) => b !== call.write![i]);
     if (diff >= 0) throw new RuleBroken('the device holds the bytes written', name, `device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${call.write![diff].toString(16)}`);

@@ -44,8 +44,8 @@ const refuse = (code: number): TargetVerdict => ({ status: DeviceStatus.ERROR, c
  * The ISM PCI function behind one DevicePort (scope `vmN.ism`): the port (`port`, the shared
  * DevicePort target) dispatching config space, BAR 2 (`cmd`, the command processor) and BAR 0
  * moves; the receive side (`rx`: SBA, IEQ, MSI); the DMA port (`dma`) into its VM's memory.
- * Stepped by the network's clocked process (see IsmNetwork): `stepPort()` for every adapter, then
- * `stepReceive()` for every adapter.
+ * Stepped by the network's clocked process (see IsmNetwork): `stepPort()` for every adapter whose
+ * port side has work, then `stepReceive()` for every adapter whose receive side has.
  */
 export class IsmAdapter extends Component implements DevicePortTargetLogic {
   readonly index: number;
@@ -180,16 +180,16 @@ export class IsmAdapter extends Component implements DevicePortTargetLogic {
   }
 
   /**
-   * Nothing in flight and nothing arriving: stepping would change nothing until one of
-   * `wakeSignals` changes (the network then declares its edge idle).
+   * No function state change, reset, command or DevicePort handshake: stepPort() would change
+   * nothing until one of `wakeSignals` changes. With `rx.waiting` too, the adapter is idle (when
+   * every adapter is, the network declares its edge idle).
    */
-  get waiting(): boolean {
+  get portWaiting(): boolean {
     return (
       (this.fnStateIn === undefined || this.fnStateIn.value === this.fnStateSeen.value) &&
       this.port.reset.value === 0 &&
-      this.cmdBusy.value === 0 &&
-      this.target.waiting &&
-      this.rx.waiting
+      this.cmd.busy.value === 0 &&
+      this.target.waiting
     );
   }
 

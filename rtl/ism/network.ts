@@ -38,9 +38,9 @@ export type MoveVerdict = { status: 0; dmb: DmbRecord } | { status: number; dmb?
  * memory not registered to it as a DMB (or, for the device's own writes, its SBA/IEQ).
  *
  * Scheduling: the network owns the single clocked process of all attached adapters. Each edge
- * runs every adapter's port side (reset, command, DevicePort: moves and commands act on the DMB
- * table and deliver signals and events) in VM-index order, then every adapter's receive side,
- * which handles what was delivered to it in this edge. Memory writes land in the commit phase
+ * runs the port side of every adapter with work (reset, command, DevicePort: moves and commands
+ * act on the DMB table and deliver signals and events) in VM-index order, then the receive side
+ * of every adapter with work, which handles what was delivered to it in this edge. Memory writes land in the commit phase
  * (DmaPort), so no clocked process sees another's writes of the same edge; the DMB table and
  * VLAN tables are shared tables updated in VM-index order. Results never depend on the kernel's
  * process order (ARCHITECTURE.md).
@@ -76,14 +76,25 @@ export class IsmNetwork extends Component {
     this.eventCount = this.reg('events', 32);
     const adapters = this.adapters;
     this.seq('tick', () => {
-      if (adapters.every((a) => a.waiting)) {
+      // A half with nothing to do would change nothing, so only busy ones run. Whether a port side
+      // has work depends on settled signals only; receive sides are asked after every port side,
+      // which may have delivered to them.
+      let busy = false;
+      for (let i = 0; i < adapters.length; i++) {
+        if (adapters[i].portWaiting) continue;
+        busy = true;
+        adapters[i].stepPort();
+      }
+      for (let i = 0; i < adapters.length; i++) {
+        if (adapters[i].rx.waiting) continue;
+        busy = true;
+        adapters[i].stepReceive();
+      }
+      if (!busy) {
         // Deliveries only come from moves, moves only from a port request: all quiet until one comes.
         if (this.wakeSignals.length === 0) this.wakeSignals = adapters.flatMap((a) => a.wakeSignals);
         this.idle(this.wakeSignals);
-        return;
       }
-      for (let i = 0; i < adapters.length; i++) adapters[i].stepPort();
-      for (let i = 0; i < adapters.length; i++) adapters[i].stepReceive();
     });
   }
 

@@ -17,16 +17,24 @@ import { DeviceStatus, type DevicePort } from './device-port.ts';
  * - done_valid pulses once per accepted block, after its last beat.
  */
 export class DevicePortChecker extends Component {
-  // What the port showed at the previous edge. Fields are kept as values (no formatting): the
-  // checker runs at every edge of every VM.
+  // What the port showed at the previous edge. Fields are kept as plain values (no formatting,
+  // no arrays): the checker runs at every edge of every VM.
   private prevAccValid = 0;
   private prevAccDone = 0;
-  private prevAcc: [number, number, bigint, number, bigint] = [0, 0, 0n, 0, 0n];
+  private prevAccWrite = 0;
+  private prevAccSpace = 0;
+  private prevAccOffset = 0n;
+  private prevAccLen = 0;
+  private prevAccWdata = 0n;
   private prevBlkValid = 0;
   private prevBlkAccept = 0;
-  private prevBlk: [number, bigint, number] = [0, 0n, 0];
+  private prevBlkSpace = 0;
+  private prevBlkOffset = 0n;
+  private prevBlkLen = 0;
   private prevBeatPending = false;
-  private prevBeat: [bigint, number, number] = [0n, 0, 0];
+  private prevBeatData = 0n;
+  private prevBeatBe = 0;
+  private prevBeatLast = 0;
   private prevDone = 0;
   /** Block state: beats expected/seen, byte enables seen, whether the last beat went by. */
   private inBlock = false;
@@ -73,8 +81,12 @@ export class DevicePortChecker extends Component {
     const accDone = p.accDone.value;
     if (this.prevAccValid && !this.prevAccDone) {
       if (!(accValid === 1)) this.violation('acc_valid dropped before acc_done', [p.accValid, p.accDone]);
-      const a = this.prevAcc;
-      const same = a[0] === p.accWrite.value && a[1] === p.accSpace.value && a[2] === p.accOffset.value && a[3] === p.accLen.value && a[4] === p.accWdata.value;
+      const same =
+        this.prevAccWrite === p.accWrite.value &&
+        this.prevAccSpace === p.accSpace.value &&
+        this.prevAccOffset === p.accOffset.value &&
+        this.prevAccLen === p.accLen.value &&
+        this.prevAccWdata === p.accWdata.value;
       if (!(same)) this.violation('access fields changed while waiting for acc_done', [p.accSpace, p.accOffset, p.accLen]);
     }
     if (accDone) {
@@ -84,15 +96,20 @@ export class DevicePortChecker extends Component {
     }
     this.prevAccValid = accValid;
     this.prevAccDone = accDone;
-    if (accValid) this.prevAcc = [p.accWrite.value, p.accSpace.value, p.accOffset.value, p.accLen.value, p.accWdata.value];
+    if (accValid) {
+      this.prevAccWrite = p.accWrite.value;
+      this.prevAccSpace = p.accSpace.value;
+      this.prevAccOffset = p.accOffset.value;
+      this.prevAccLen = p.accLen.value;
+      this.prevAccWdata = p.accWdata.value;
+    }
 
     // Block headers.
     const blkValid = p.blkValid.value;
     const blkAccept = p.blkAccept.value;
     if (this.prevBlkValid && !this.prevBlkAccept) {
       if (!(blkValid === 1)) this.violation('blk_valid dropped before blk_accept', [p.blkValid, p.blkAccept]);
-      const b = this.prevBlk;
-      const same = b[0] === p.blkSpace.value && b[1] === p.blkOffset.value && b[2] === p.blkLen.value;
+      const same = this.prevBlkSpace === p.blkSpace.value && this.prevBlkOffset === p.blkOffset.value && this.prevBlkLen === p.blkLen.value;
       if (!(same)) this.violation('block header changed while waiting for blk_accept', [p.blkSpace, p.blkOffset, p.blkLen]);
     }
     if (blkAccept) {
@@ -112,14 +129,17 @@ export class DevicePortChecker extends Component {
     }
     this.prevBlkValid = blkValid;
     this.prevBlkAccept = blkAccept;
-    if (blkValid) this.prevBlk = [p.blkSpace.value, p.blkOffset.value, p.blkLen.value];
+    if (blkValid) {
+      this.prevBlkSpace = p.blkSpace.value;
+      this.prevBlkOffset = p.blkOffset.value;
+      this.prevBlkLen = p.blkLen.value;
+    }
 
     // Beats.
     const beatValid = p.beatValid.value;
     if (this.prevBeatPending) {
       if (!(beatValid === 1)) this.violation('beat withdrawn before beat_ready took it', [p.beatValid, p.beatReady]);
-      const b = this.prevBeat;
-      const same = b[0] === p.beatData.value && b[1] === p.beatBe.value && b[2] === p.beatLast.value;
+      const same = this.prevBeatData === p.beatData.value && this.prevBeatBe === p.beatBe.value && this.prevBeatLast === p.beatLast.value;
       if (!(same)) this.violation('beat changed while not taken', [p.beatData, p.beatBe, p.beatLast]);
     }
     if (beatValid) {
@@ -142,7 +162,11 @@ export class DevicePortChecker extends Component {
       }
     }
     this.prevBeatPending = beatValid === 1 && p.beatReady.value === 0;
-    if (this.prevBeatPending) this.prevBeat = [p.beatData.value, p.beatBe.value, p.beatLast.value];
+    if (this.prevBeatPending) {
+      this.prevBeatData = p.beatData.value;
+      this.prevBeatBe = p.beatBe.value;
+      this.prevBeatLast = p.beatLast.value;
+    }
 
     // Completion.
     const done = p.doneValid.value;

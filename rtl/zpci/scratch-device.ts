@@ -6,7 +6,7 @@ import { DevicePortTarget, type AccessVerdict, type DevicePortTargetLogic, type 
 import { PCIAS_CONFIG } from './codes.ts';
 
 export interface ScratchDeviceOptions {
-  /** BAR sizes 0..5 (0n = absent); BARs are sparse RAM. */
+  /** BAR sizes 0..5 (0n = absent, at most 2^53); BARs are sparse RAM. */
   readonly barSizes: readonly bigint[];
   readonly configSize?: number;
   readonly vendorId?: number;
@@ -76,6 +76,8 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
     for (const k of ['loadLatency', 'storeLatency', 'headerLatency', 'doneLatency'] as const) {
       if (!Number.isInteger(this.opts[k]) || this.opts[k] < 1) throw new RangeError(`${k} must be >= 1`);
     }
+    // Storage is addressed with plain numbers, exact below 2^53.
+    if (this.opts.barSizes.some((size) => size > 2n ** 53n)) throw new RangeError('ScratchDevice BARs are at most 2^53 bytes');
     this.bars = this.opts.barSizes.map(() => new Map());
     this.config = new Uint8Array(this.opts.configSize);
     this.initConfig();
@@ -175,10 +177,12 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
       return out;
     }
     const m = this.bars[space];
+    const first = Number(offset);
     for (let i = 0; i < len; i++) {
-      const a = offset + BigInt(i);
-      const page = m?.get(Number(a / BigInt(PAGE)));
-      out[i] = page ? page[Number(a % BigInt(PAGE))] : 0;
+      const a = first + i;
+      const inPage = a % PAGE;
+      const page = m?.get((a - inPage) / PAGE);
+      out[i] = page ? page[inPage] : 0;
     }
     return out;
   }
@@ -193,12 +197,14 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
       return;
     }
     const m = this.bars[space];
+    const first = Number(offset);
     for (let i = 0; i < bytes.length; i++) {
-      const a = offset + BigInt(i);
-      const pn = Number(a / BigInt(PAGE));
+      const a = first + i;
+      const inPage = a % PAGE;
+      const pn = (a - inPage) / PAGE;
       let page = m.get(pn);
       if (!page) m.set(pn, (page = new Uint8Array(PAGE)));
-      page[Number(a % BigInt(PAGE))] = bytes[i];
+      page[inPage] = bytes[i];
     }
   }
 
