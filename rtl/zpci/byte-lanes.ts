@@ -46,6 +46,14 @@ function laneByte(hi: number, lo: number, lane: number): number {
  * take `src[srcOffset + base + j]` and are enabled; the others are zero and disabled.
  */
 export function packLanes(src: Uint8Array, srcOffset: number, base: number, len: number, w: LaneWord): void {
+  if (base >= 0 && base + 8 <= len) {
+    // A whole doubleword (every beat of a block but its first and last): no per-lane test.
+    const o = srcOffset + base;
+    w.hi = ((src[o] << 24) | (src[o + 1] << 16) | (src[o + 2] << 8) | src[o + 3]) >>> 0;
+    w.lo = ((src[o + 4] << 24) | (src[o + 5] << 16) | (src[o + 6] << 8) | src[o + 7]) >>> 0;
+    w.be = 0xff;
+    return;
+  }
   let hi = 0;
   let lo = 0;
   let be = 0;
@@ -69,6 +77,17 @@ export function packLanes(src: Uint8Array, srcOffset: number, base: number, len:
  * outside [0, len) are not stored. Returns the number of enabled lanes.
  */
 export function unpackLanes(hi: number, lo: number, be: number, dst: Uint8Array, base: number, len: number): number {
+  if (be === 0xff && base >= 0 && base + 8 <= len) {
+    dst[base] = hi >>> 24;
+    dst[base + 1] = (hi >>> 16) & 0xff;
+    dst[base + 2] = (hi >>> 8) & 0xff;
+    dst[base + 3] = hi & 0xff;
+    dst[base + 4] = lo >>> 24;
+    dst[base + 5] = (lo >>> 16) & 0xff;
+    dst[base + 6] = (lo >>> 8) & 0xff;
+    dst[base + 7] = lo & 0xff;
+    return 8;
+  }
   let n = 0;
   for (let j = 0; j < 8; j++) {
     if ((be & (0x80 >>> j)) === 0) continue;

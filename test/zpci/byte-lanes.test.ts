@@ -41,4 +41,34 @@ describe('byte lanes', () => {
       { seed },
     );
   });
+
+  it('packs and unpacks every window like a lane-by-lane reference (whole doublewords take a shortcut)', () => {
+    const seed = propertySeed(0x1a9f, 'byte lanes window');
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 48, maxLength: 48 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: -10, max: 40 }), (src, srcOffset, len, base) => {
+        let want = 0n;
+        let wantBe = 0;
+        for (let j = 0; j < 8; j++) {
+          const inside = base + j >= 0 && base + j < len;
+          want = (want << 8n) | (inside ? BigInt(src[srcOffset + base + j]) : 0n);
+          if (inside) wantBe |= 0x80 >> j;
+        }
+        const w = newLaneWord();
+        packLanes(src, srcOffset, base, len, w);
+        expect([joinHalves(w), w.be]).toEqual([want, wantBe]);
+        const dst = new Uint8Array(len).fill(0xee);
+        const expected = dst.slice();
+        for (let j = 0; j < 8; j++) if (base + j >= 0 && base + j < len) expected[base + j] = src[srcOffset + base + j];
+        expect(unpackLanes(w.hi, w.lo, w.be, dst, base, len)).toBe(popcount(wantBe));
+        expect(dst).toEqual(expected);
+      }),
+      { seed },
+    );
+  });
 });
+
+function popcount(v: number): number {
+  let n = 0;
+  for (let x = v; x !== 0; x &= x - 1) n++;
+  return n;
+}
