@@ -10,7 +10,6 @@
  */
 import type { Simulator } from '../../rtl/hdl/simulator.ts';
 import { SimMutex } from '../host/sim-mutex.ts';
-import { SimTimeoutError } from '../../rtl/hdl/errors.ts';
 import { Errno, LinuxError } from '../linux/errno.ts';
 
 export const HEADER_SIZE = 32;
@@ -253,13 +252,13 @@ export class Channel {
     for (;;) {
       const left = deadline - sim.cycle;
       if (left <= 0) throw this.fail(Errno.ETIMEDOUT, `${what}: nothing for ${this.timeout} cycles`);
-      try {
-        await sim.until(done, { timeout: this.port.poll ? Math.min(left, CHANNEL_POLL_INTERVAL) : left, what: `${this.name}: ${what}` });
-        break;
-      } catch (e) {
-        if (!(e instanceof SimTimeoutError)) throw e;
-        this.port.poll?.();
-      }
+      // The quiet spell ends at `pollAt` as a predicate, not as a timeout: no error is made per
+      // poll. The wait's deadline is that same cycle, so skipping idle cycles stops there too.
+      const spell = this.port.poll ? Math.min(left, CHANNEL_POLL_INTERVAL) : left;
+      const pollAt = sim.cycle + spell;
+      await sim.until(() => done() || sim.cycle >= pollAt, { timeout: spell, what: `${this.name}: ${what}` });
+      if (done()) break;
+      this.port.poll?.();
     }
     this.check();
   }

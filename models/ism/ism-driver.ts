@@ -429,14 +429,17 @@ export class IsmDriver implements DibsDevice {
     const s = this.sba;
     const flags = mem.readU8(s + Sba.SUMMARY_BYTE);
     mem.writeU8(s + Sba.SUMMARY_BYTE, flags & ~Sba.SUMMARY_MASK);
+    // find_next_bit over the bitmap: one read of it finds the bytes with a bit set (a poll finds none).
+    const firstByte = Sba.dmbBitByte(ISM_DMB_BIT_OFFSET);
+    const bitmap = mem.read(s + firstByte, Sba.dmbBitByte(Sba.LAST_DMB_INDEX) - firstByte + 1);
     for (let i = ISM_DMB_BIT_OFFSET; i <= Sba.LAST_DMB_INDEX; i++) {
-      const byteAt = s + Sba.dmbBitByte(i);
-      const bit = Sba.dmbBitMask(i);
-      const b = mem.readU8(byteAt);
-      if (b === 0) {
+      if (bitmap[Sba.dmbBitByte(i) - firstByte] === 0) {
         i |= 7; // skip the rest of an empty byte
         continue;
       }
+      const byteAt = s + Sba.dmbBitByte(i);
+      const bit = Sba.dmbBitMask(i);
+      const b = mem.readU8(byteAt);
       if ((b & bit) === 0) continue;
       mem.writeU8(byteAt, b & ~bit);
       const maskAt = s + Sba.dmbeMaskOffset(i);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../rtl/hdl/index.ts';
-import { Channel, ChannelError, StackErrno, type ChannelPort } from '../../models/ism/channel.ts';
+import { CHANNEL_POLL_INTERVAL, Channel, ChannelError, StackErrno, type ChannelPort } from '../../models/ism/channel.ts';
 import { loopbackPair } from '../../models/ism/loopback-port.ts';
 
 describe('every channel wait is bounded (found by the soak)', () => {
@@ -28,6 +28,7 @@ describe('every channel wait is bounded (found by the soak)', () => {
     const [pa, pb] = loopbackPair(sim, { lengthA: 128, lengthB: 128 });
     // B's interrupts are lost: it sees none of the signals until it polls.
     let polls = 0;
+    let polledAt = 0;
     const deaf: ChannelPort = {
       sim,
       rxLength: pb.rxLength,
@@ -40,7 +41,10 @@ describe('every channel wait is bounded (found by the soak)', () => {
       get peerGone() {
         return pb.peerGone;
       },
-      poll: () => void polls++,
+      poll: () => {
+        polls++;
+        polledAt = sim.cycle;
+      },
     };
     const a = new Channel(pa, 'a');
     const b = new Channel(deaf, 'b', 200_000);
@@ -51,7 +55,9 @@ describe('every channel wait is bounded (found by the soak)', () => {
     });
     await sim.run({ maxCycles: 300_000 });
     sim.dispose();
-    expect(polls).toBeGreaterThan(0);
+    expect(polls).toBe(1);
     expect(got).toEqual(Uint8Array.of(7, 8, 9));
+    // The wait began at cycle 0: its first quiet spell ends, and the poll finds the data, at CHANNEL_POLL_INTERVAL.
+    expect(polledAt).toBe(CHANNEL_POLL_INTERVAL);
   });
 });
