@@ -63,13 +63,23 @@ export class Cpu {
   beforeIssue: ((op: number) => InstructionOptions | undefined) | undefined;
   private nextTicket = 0;
   private serving = 0;
+  // What every instruction waits for, made once: an instruction allocates as little as it can.
+  private readonly readyHigh: () => boolean;
+  private readonly responseHigh: () => boolean;
+  private readonly readyWait: { readonly timeout: number; readonly what: string };
+  private readonly responseWait: { readonly timeout: number; readonly what: string };
 
   constructor(
     readonly sim: Simulator,
     readonly port: CpuPort,
     /** Give up waiting for a response after this many cycles. */
     readonly timeout = 1_000_000,
-  ) {}
+  ) {
+    this.readyHigh = () => port.reqReady.value === 1;
+    this.responseHigh = () => port.rspValid.value === 1;
+    this.readyWait = { timeout, what: `${port.path}.req_ready` };
+    this.responseWait = { timeout, what: `${port.path}.rsp_valid` };
+  }
 
   pcilg(fh: number, pcias: number, offset: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
     return this.issue({ op: Op.PCILG, fh, pcias, len, offset, data: 0n, gaddr: 0n, options });
@@ -120,7 +130,7 @@ export class Cpu {
     const kind = OP_NAMES[r.op];
     // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
     if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
-    await sim.until(() => port.reqReady.value === 1, { timeout: this.timeout, what: `${port.path}.req_ready` });
+    await sim.until(this.readyHigh, this.readyWait);
     const injected = this.beforeIssue?.(r.op);
     if (injected) r = { ...r, options: { ...r.options, ...injected } };
     port.reqOp.set(r.op);
@@ -137,7 +147,7 @@ export class Cpu {
     this.lastIssueCycle = t0;
     await sim.tick(); // accepted at this edge: req_ready was high and req_valid is now high
     port.reqValid.set(0);
-    await sim.until(() => port.rspValid.value === 1, { timeout: this.timeout, what: `${port.path}.rsp_valid` });
+    await sim.until(this.responseHigh, this.responseWait);
     this.lastCycles = sim.cycle - t0;
     const pic = port.rspPic.value;
     if (pic !== 0) {

@@ -75,7 +75,8 @@ export class DevicePortTarget extends Component {
   beatsTaken = 0;
   stallCycles = 0;
   private readonly readyIdx: Signal<number> | undefined;
-  private readonly bytes = new Uint8Array(MAX_BLOCK);
+  /** The block buffer, grown to the longest block seen (a machine that stores no block allocates none). */
+  private bytes = new Uint8Array(0);
   private readonly word = newLaneWord();
 
   constructor(
@@ -194,7 +195,9 @@ export class DevicePortTarget extends Component {
     this.blkState.set(TargetBlkState.BEATS);
     this.space.set(p.blkSpace.value);
     this.offset.set(p.blkOffset.value);
-    this.len.set(p.blkLen.value);
+    const len = p.blkLen.value;
+    this.len.set(len);
+    if (len > this.bytes.length) this.bytes = new Uint8Array(Math.min(MAX_BLOCK, Math.max(len, 2 * this.bytes.length)));
     this.lane0.set(Number(p.blkOffset.value & 7n));
     this.beat.set(0);
     this.got.set(0);

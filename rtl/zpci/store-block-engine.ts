@@ -141,8 +141,8 @@ export class StoreBlockEngine extends Component {
   /** offset mod 8 and gaddr mod 8: lane of the first byte on the PCI side and in the line buffer. */
   private readonly off8: Signal<number>;
   private readonly src8: Signal<number>;
-  /** The line buffer holding the fetched source doublewords. */
-  private readonly buffer = new Uint8Array(8 * 1026);
+  /** The line buffer holding the fetched source doublewords (as many as a maxstbl block spans). */
+  private readonly buffer: Uint8Array;
 
   constructor(sim: Simulator, name: string, parent: Component | undefined, opts: StoreBlockEngineOptions) {
     super(sim, name, parent);
@@ -169,6 +169,7 @@ export class StoreBlockEngine extends Component {
     this.mem = new StorageFetchPort(sim, 'mem', this, opts.memory, opts.timing.memoryLatency);
     const mem = this.mem;
     const maxstbl = opts.maxstbl;
+    this.buffer = new Uint8Array(8 * Math.ceil((7 + maxstbl) / 8));
 
     const beatWord = newLaneWord();
     const present = (k: number): void => {
