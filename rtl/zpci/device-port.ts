@@ -54,6 +54,10 @@ export class DevicePort extends Component {
 
   readonly beatValid: Signal<number>;
   readonly beatReady: Signal<number>;
+  /**
+   * One 64-bit bus (a bigint signal), as a waveform viewer should show it. Two 32-bit number
+   * halves were measured (issue 10): within ±10 ns per beat, about 1% of blockdev either way.
+   */
   readonly beatData: Signal<bigint>;
   readonly beatBe: Signal<number>;
   readonly beatLast: Signal<number>;
