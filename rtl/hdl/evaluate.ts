@@ -198,15 +198,14 @@ export class Evaluator implements SignalHost {
     // Committing runs no process (readers are only queued), so nothing is written meanwhile.
     const pending = this.pendingSignals;
     this.pendingCount = 0;
-    const cycle = this.cycle;
     let changed = false;
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
-      if (!sig.commit(cycle)) continue;
+      if (!sig.commit()) continue;
       changed = true;
       if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
-      // Membership by flag, not by lastChange: a change after an earlier publish in the same
-      // cycle (settleNow) must still reach tracers and observers.
+      // Membership by flag: a change after an earlier publish in the same cycle (settleNow)
+      // must still reach tracers and observers.
       if (this.changeTracking && !sig.inChangedList) {
         sig.inChangedList = true;
         this.changedThisCycle.push(sig);

@@ -56,15 +56,16 @@ export class Registry {
   }
 
   comb(name: string, inputs: readonly Signal<SignalValue>[], fn: () => void): CombProcess {
+    // What the settle loop touches every cycle comes first (object layout).
     const proc: CombProcess = {
+      queued: false,
+      rank: 0,
+      fn,
       name,
       role: Role.COMBINATIONAL,
-      fn,
       inputs,
       inputSet: new Set(inputs),
       outputs: [],
-      rank: 0,
-      queued: false,
     };
     for (const s of inputs) s.readers.push(proc);
     this.combs.push(proc);
@@ -72,7 +73,7 @@ export class Registry {
   }
 
   seq(name: string, fn: () => void): SeqProcess {
-    const proc: SeqProcess = { name, role: Role.CLOCKED, fn, asleep: false, wakeAt: Number.POSITIVE_INFINITY, wakeOn: [] };
+    const proc: SeqProcess = { asleep: false, fn, name, role: Role.CLOCKED, wakeAt: Number.POSITIVE_INFINITY, wakeOn: [] };
     this.seqs.push(proc);
     return proc;
   }

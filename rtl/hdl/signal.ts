@@ -40,47 +40,51 @@ export interface CombReader {
  * testbench overrides hardware only explicitly, with force()/release() or deposit().
  */
 export class Signal<T extends SignalValue = number> {
-  /** Dense index assigned by the simulator; also the canonical order in waveforms. */
-  readonly id: number;
+  // Field order is the object's memory layout: what set() and the commit touch every cycle
+  // comes first, so a write and its commit stay within the object's first cache lines.
   protected current: T;
   private scheduled: T;
+  /** A writer whose writes need no checks (the hardware driver, while not forced). */
+  private trusted: Writer | undefined = undefined;
   pending = false;
+  /** Largest number the signal holds (-1 for a wide signal: a number never fits). */
+  private readonly max: number;
+  protected readonly host: SignalHost;
   /** Combinational processes sensitive to this signal. */
   readonly readers: CombReader[] = [];
-  /** Cycle in which the value last changed (-1: never). */
-  lastChange = -1;
-  /** Queued for the current cycle's publish (tracers, observers). */
-  inChangedList = false;
   /** Idle clocked processes to wake when this signal changes (null: none ever). */
   sleepers: object[] | null = null;
+  /** Queued for the current cycle's publish (tracers, observers). */
+  inChangedList = false;
+  /** Dense index assigned by the simulator; also the canonical order in waveforms. */
+  readonly id: number;
+  /** Hierarchical name, dot-separated: `vm0.pfu.state`. */
+  readonly name: string;
+  readonly width: number;
+  readonly kind: SignalKind;
+  /** Largest bigint the signal holds (-1n for a narrow signal: a bigint never fits). */
+  private readonly maxWide: bigint;
   /** The hardware process driving this signal, once it has written it. */
-  private hardwareDriver: Writer | undefined;
-  /** A writer whose writes need no checks (the hardware driver, while not forced). */
-  private trusted: Writer | undefined;
+  private hardwareDriver: Writer | undefined = undefined;
   private testbenchDriven = false;
-  private testbenchWriter: Writer | undefined;
+  private testbenchWriter: Writer | undefined = undefined;
   private testbenchCycle = -1;
   private forced = false;
   /** While forced: the value the driver last wrote, restored by release(). */
   private driven: T;
   private published: T;
-  private readonly wide: boolean;
-  private readonly max: number;
   // Typed loosely so Signal<number> stays assignable to Signal<SignalValue>.
-  private subject: Subject<SignalValue> | undefined;
+  private subject: Subject<SignalValue> | undefined = undefined;
 
-  constructor(
-    protected readonly host: SignalHost,
-    id: number,
-    /** Hierarchical name, dot-separated: `vm0.pfu.state`. */
-    readonly name: string,
-    readonly width: number,
-    readonly kind: SignalKind,
-    initial: T,
-  ) {
+  constructor(host: SignalHost, id: number, name: string, width: number, kind: SignalKind, initial: T) {
+    this.host = host;
     this.id = id;
-    this.wide = width > 32;
-    this.max = width >= 32 ? 0xffff_ffff : 2 ** width - 1;
+    this.name = name;
+    this.width = width;
+    this.kind = kind;
+    const wide = width > 32;
+    this.max = wide ? -1 : 2 ** width - 1;
+    this.maxWide = wide ? (1n << BigInt(width)) - 1n : -1n;
     if (!this.fits(initial)) throw new SignalRangeError(name, width, initial);
     this.current = initial;
     this.scheduled = initial;
@@ -89,7 +93,7 @@ export class Signal<T extends SignalValue = number> {
   }
 
   get isWide(): boolean {
-    return this.wide;
+    return this.max < 0;
   }
 
   /** The settled value (what every process sees during a phase). */
@@ -230,11 +234,10 @@ export class Signal<T extends SignalValue = number> {
   }
 
   /** Commit phase: returns true when the current value changed. */
-  commit(cycle: number): boolean {
+  commit(): boolean {
     this.pending = false;
     if (this.scheduled === this.current) return false;
     this.current = this.scheduled;
-    this.lastChange = cycle;
     return true;
   }
 
@@ -277,11 +280,9 @@ export class Signal<T extends SignalValue = number> {
   }
 
   private fits(value: SignalValue): boolean {
-    if (typeof value === 'number') {
-      // `>>> 0` equals the value only for integers in 0..2^32-1; then compare with the width's max.
-      return !this.wide && value >>> 0 === value && value <= this.max;
-    }
-    return this.wide && value >= 0n && BigInt.asUintN(this.width, value) === value;
+    // `>>> 0` equals the value only for integers in 0..2^32-1; max is -1 on a wide signal.
+    if (typeof value === 'number') return value <= this.max && value >>> 0 === value;
+    return value >= 0n && value <= this.maxWide;
   }
 }
 
