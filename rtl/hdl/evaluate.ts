@@ -41,10 +41,18 @@ export class Evaluator implements SignalHost {
   published = true;
   private activeComb: CombProcess | null = null;
   private order: CombProcess[] = [];
+  /** bodies[i] = order[i].fn: the settle loop calls them without touching the process objects. */
+  private bodies: (() => void)[] = [];
+  /** Reader positions of every signal, see tabulateReaders(). */
+  private readerTable = new Int32Array(0);
   /** levelStart[l]: index in `order` of the first process of level l; the last entry is order.length. */
   private levelStart: number[] = [0];
   private orderDirty = true;
+  /** queued[i]: order[i] runs in this settle. Flags by position keep the hot loop off the process objects. */
+  private queued = new Uint8Array(0);
+  /** Queued processes, counting those added since the last ordering (they have no position yet). */
   private queuedCount = 0;
+  /** No process before this position in `order` is queued. */
   private lowestQueued = 0;
   // Work lists are arrays with a separate count, so the hot loop never allocates or truncates.
   private pendingSignals: Signal<SignalValue>[] = [];
@@ -76,7 +84,12 @@ export class Evaluator implements SignalHost {
   // ---------------------------------------------------------------- SignalHost
 
   markPending(signal: Signal<SignalValue>): void {
-    this.pendingSignals[this.pendingCount++] = signal;
+    const list = this.pendingSignals;
+    const n = this.pendingCount;
+    // A store inside the array compiles to far less than one that may grow it.
+    if (n < list.length) list[n] = signal;
+    else list.push(signal);
+    this.pendingCount = n + 1;
   }
 
   trackChanges(): void {
@@ -168,36 +181,70 @@ export class Evaluator implements SignalHost {
 
   // ---------------------------------------------------------------- scheduling
 
-  combAdded(proc: CombProcess): void {
+  /** A process added after the start runs once, at the next settle (queued without a position until then). */
+  combAdded(): void {
     if (!this.started) return;
     this.orderDirty = true;
-    this.enqueue(proc);
-  }
-
-  private enqueue(proc: CombProcess): void {
-    if (proc.queued) return;
-    proc.queued = true;
     this.queuedCount++;
-    if (proc.rank < this.lowestQueued) this.lowestQueued = proc.rank;
   }
 
+  /** Order the processes again; queued ones stay queued, new ones (no position yet) are queued. */
   private reorder(): void {
     const order = orderCombinational(this.registry.combs, this.cycle);
+    const was = this.queued;
+    const queued = new Uint8Array(order.length);
+    let count = 0;
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i].slot;
+      if (slot < 0 || was[slot] !== 0) {
+        queued[i] = 1;
+        count++;
+      }
+    }
     const starts: number[] = [];
-    for (let i = 0; i < order.length; i++) while (starts.length <= order[i].rank) starts.push(i);
+    for (let i = 0; i < order.length; i++) {
+      order[i].slot = i;
+      while (starts.length <= order[i].rank) starts.push(i);
+    }
     starts.push(order.length);
     this.order = order;
+    this.bodies = order.map((p) => p.fn);
     this.levelStart = starts;
+    this.queued = queued;
+    this.queuedCount = count;
     this.orderDirty = false;
     this.lowestQueued = 0;
+    this.tabulateReaders();
+  }
+
+  /** Every signal's readers as positions in one table (signal.readersFrom..readersTo), so a commit touches no process object. */
+  private tabulateReaders(): void {
+    const signals = this.registry.signals;
+    let total = 0;
+    for (let i = 0; i < signals.length; i++) total += signals[i].readers.length;
+    const table = new Int32Array(total);
+    let at = 0;
+    for (let i = 0; i < signals.length; i++) {
+      const sig = signals[i];
+      sig.readersFrom = at;
+      for (const r of sig.readers) table[at++] = r.slot;
+      sig.readersTo = at;
+    }
+    this.readerTable = table;
   }
 
   private commit(): void {
     const n = this.pendingCount;
     if (n === 0) return;
-    // Committing runs no process (readers are only queued), so nothing is written meanwhile.
+    // Committing runs no process (readers are only queued), so nothing is written meanwhile and
+    // the queue's state can live in locals.
     const pending = this.pendingSignals;
     this.pendingCount = 0;
+    const table = this.readerTable;
+    const queued = this.queued;
+    const tracking = this.changeTracking;
+    let count = this.queuedCount;
+    let lowest = this.lowestQueued;
     let changed = false;
     for (let i = 0; i < n; i++) {
       const sig = pending[i];
@@ -206,13 +253,20 @@ export class Evaluator implements SignalHost {
       if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
       // Membership by flag: a change after an earlier publish in the same cycle (settleNow)
       // must still reach tracers and observers.
-      if (this.changeTracking && !sig.inChangedList) {
+      if (tracking === true && sig.inChangedList === false) {
         sig.inChangedList = true;
         this.changedThisCycle.push(sig);
       }
-      const readers = sig.readers;
-      for (let r = 0; r < readers.length; r++) this.enqueue(readers[r] as CombProcess);
+      for (let r = sig.readersFrom, to = sig.readersTo; r < to; r++) {
+        const slot = table[r];
+        if (queued[slot] !== 0) continue;
+        queued[slot] = 1;
+        count++;
+        if (slot < lowest) lowest = slot;
+      }
     }
+    this.queuedCount = count;
+    this.lowestQueued = lowest;
     if (changed) this.changedInCycle = true;
   }
 
@@ -226,22 +280,26 @@ export class Evaluator implements SignalHost {
         // A newly found output may change the order (or close a loop): reordered between passes.
         if (this.orderDirty) this.reorder();
         const order = this.order;
-        const strict = this.strict;
+        const bodies = this.bodies;
+        const queued = this.queued;
+        const strict = this.strict === true;
         const starts = this.levelStart;
         const levels = starts.length - 1;
-        let level = Math.min(this.lowestQueued, levels);
-        this.lowestQueued = levels;
+        let level = 0;
+        while (level < levels && starts[level + 1] <= this.lowestQueued) level++;
+        this.lowestQueued = order.length;
         for (; level < levels && this.queuedCount > 0; level++) {
           const end = starts[level + 1];
+          let ran = 0;
           for (let r = starts[level]; r < end; r++) {
-            const proc = order[r];
-            if (!proc.queued) continue;
-            proc.queued = false;
-            this.queuedCount--;
-            if (strict) this.activeComb = proc;
-            this.writer = proc;
-            proc.fn();
+            if (queued[r] === 0) continue;
+            queued[r] = 0;
+            ran++;
+            if (strict) this.activeComb = order[r];
+            this.writer = order[r];
+            bodies[r]();
           }
+          this.queuedCount -= ran;
           // One commit per level: the processes of a level read none of each other's outputs.
           if (this.pendingCount !== 0) this.commit();
           if (this.orderDirty) break;
@@ -266,8 +324,7 @@ export class Evaluator implements SignalHost {
     this.awake = reg.seqs.length;
     this.published = false;
     this.writer = TOP_LEVEL;
-    for (const c of reg.combs) this.enqueue(c);
-    this.lowestQueued = 0;
+    this.queuedCount = reg.combs.length;
     this.settle();
   }
 
@@ -281,7 +338,7 @@ export class Evaluator implements SignalHost {
     const cycle = this.cycle;
     for (let i = 0; i < seqs.length; i++) {
       const p = seqs[i];
-      if (p.asleep) {
+      if (p.asleep === true) {
         if (p.wakeAt > cycle) continue;
         this.wakeProcess(p);
       }

@@ -58,7 +58,7 @@ export class Registry {
   comb(name: string, inputs: readonly Signal<SignalValue>[], fn: () => void): CombProcess {
     // What the settle loop touches every cycle comes first (object layout).
     const proc: CombProcess = {
-      queued: false,
+      slot: -1,
       rank: 0,
       fn,
       name,

@@ -29,9 +29,14 @@ export interface SignalHost {
   wake(writer: Writer): void;
 }
 
+/** The trusted writer of a signal nobody may write unchecked: never the running writer. */
+const NOBODY: Writer = { name: 'nobody', role: Role.DISPOSED };
+
 export interface CombReader {
-  queued: boolean;
+  /** Position in the kernel's evaluation order (-1: not ordered yet). */
+  slot: number;
 }
+
 
 /**
  * A named, fixed-width value with a settled value and a scheduled one. Writes are scheduled;
@@ -44,20 +49,23 @@ export class Signal<T extends SignalValue = number> {
   // comes first, so a write and its commit stay within the object's first cache lines.
   protected current: T;
   private scheduled: T;
-  /** A writer whose writes need no checks (the hardware driver, while not forced). */
-  private trusted: Writer | undefined = undefined;
+  /** A writer whose writes need no checks (the hardware driver, while not forced); never undefined, so the check compares two objects. */
+  private trusted: Writer = NOBODY;
   pending = false;
-  /** Largest number the signal holds (-1 for a wide signal: a number never fits). */
-  private readonly max: number;
+  /** A number fits when it has at least this many leading zero bits: 32 - width (33 on a wide signal: never). */
+  private readonly leadingZeros: number;
   protected readonly host: SignalHost;
-  /** Combinational processes sensitive to this signal. */
-  readonly readers: CombReader[] = [];
+  /** Where the kernel's reader table lists this signal's readers (evaluation-order positions): what a change queues. */
+  readersFrom = 0;
+  readersTo = 0;
   /** Idle clocked processes to wake when this signal changes (null: none ever). */
   sleepers: object[] | null = null;
   /** Queued for the current cycle's publish (tracers, observers). */
   inChangedList = false;
   /** Dense index assigned by the simulator; also the canonical order in waveforms. */
   readonly id: number;
+  /** Combinational processes sensitive to this signal. */
+  readonly readers: CombReader[] = [];
   /** Hierarchical name, dot-separated: `vm0.pfu.state`. */
   readonly name: string;
   readonly width: number;
@@ -83,7 +91,7 @@ export class Signal<T extends SignalValue = number> {
     this.width = width;
     this.kind = kind;
     const wide = width > 32;
-    this.max = wide ? -1 : 2 ** width - 1;
+    this.leadingZeros = wide ? 33 : 32 - width;
     this.maxWide = wide ? (1n << BigInt(width)) - 1n : -1n;
     if (!this.fits(initial)) throw new SignalRangeError(name, width, initial);
     this.current = initial;
@@ -93,7 +101,7 @@ export class Signal<T extends SignalValue = number> {
   }
 
   get isWide(): boolean {
-    return this.max < 0;
+    return this.leadingZeros > 32;
   }
 
   /** The settled value (what every process sees during a phase). */
@@ -107,7 +115,7 @@ export class Signal<T extends SignalValue = number> {
    * pending, a read by another writer is refused with UnsettledReadError.
    */
   readBack(): T {
-    if (!this.pending) return this.current;
+    if (this.pending === false) return this.current;
     const writer = this.host.writer;
     const own = writer === this.hardwareDriver || (this.hardwareDriver === undefined && writer.role === Role.TESTBENCH);
     if (!own) throw new UnsettledReadError(this.name, writer.name, this.hardwareDriver?.name ?? 'a testbench');
@@ -138,7 +146,7 @@ export class Signal<T extends SignalValue = number> {
     if (!this.forced) {
       this.forced = true;
       this.driven = this.scheduled;
-      this.trusted = undefined;
+      this.trusted = NOBODY;
     }
     this.schedule(value);
     if (this.hardwareDriver !== undefined) this.host.wake(this.hardwareDriver);
@@ -169,7 +177,8 @@ export class Signal<T extends SignalValue = number> {
 
   private schedule(value: T): void {
     this.scheduled = value;
-    if (!this.pending && value !== this.current) {
+    // Flags compare with === false: a bare boolean test of a field compiles to a generic truthiness check.
+    if (this.pending === false && value !== this.current) {
       this.pending = true;
       this.host.markPending(this as unknown as Signal<SignalValue>);
     }
@@ -280,8 +289,8 @@ export class Signal<T extends SignalValue = number> {
   }
 
   private fits(value: SignalValue): boolean {
-    // `>>> 0` equals the value only for integers in 0..2^32-1; max is -1 on a wide signal.
-    if (typeof value === 'number') return value <= this.max && value >>> 0 === value;
+    // `>>> 0` equals the value only for integers in 0..2^32-1; the width check stays in small integers.
+    if (typeof value === 'number') return value >>> 0 === value && Math.clz32(value) >= this.leadingZeros;
     return value >= 0n && value <= this.maxWide;
   }
 }

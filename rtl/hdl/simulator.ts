@@ -121,7 +121,8 @@ export class Simulator {
   /** A combinational process: runs whenever one of `inputs` changes, after every process it reads from. */
   comb(name: string, inputs: readonly Signal<SignalValue>[], fn: () => void): void {
     this.alive(`comb(${name})`);
-    this.ev.combAdded(this.ev.registry.comb(name, inputs, fn));
+    this.ev.registry.comb(name, inputs, fn);
+    this.ev.combAdded();
   }
 
   /** A clocked process: runs at every rising edge (unless idle), reading settled values and writing next ones. */
