@@ -125,7 +125,7 @@ export function fuzzCommand(): Command {
     .option('--seed <n>', 'campaign seed: unit u of 100 runs uses seed + u', integer('--seed', 0, 2 ** 31 - 1), 1)
     .option('--commands <n>', 'calls per run at most', integer('--commands', 1, 1000), 24)
     .addOption(new Option('--replay <seed:path>', 'replay exactly one failing case, as a failure prints it').argParser(replayOption).conflicts(['runs', 'seconds', 'workers', 'shard', 'json', 'junit', 'requireCoverage']))
-    .addOption(new Option('--workers <n>', 'worker threads running units in parallel (default: the machine\'s cores)').argParser(integer('--workers', 1, 256)))
+    .addOption(new Option('--workers <n>', 'threads running units in parallel: this one and n - 1 worker threads (default: the machine\'s cores)').argParser(integer('--workers', 1, 256)))
     .addOption(new Option('--shard <k/n>', 'run only the k-th of n disjoint slices of the campaign (merge the JSON results with `fuzz merge`)').argParser(shardOption))
     .option('--json <file>', 'write the results as JSON (the input of `fuzz merge`)')
     .option('--junit <file>', 'write a JUnit XML report (one test case per seed, one for coverage)')

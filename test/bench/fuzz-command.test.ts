@@ -179,7 +179,7 @@ describe('fuzzing on every core and across machines (issue 10 item 4)', () => {
     expect(r.units.slice(0, -1).every((u) => u.runs === UNIT_RUNS)).toBe(true);
   });
 
-  it('--workers 2 runs the same units in worker threads and merges them into the same result as one worker', async () => {
+  it('--workers 2 runs the same units on this thread and a worker thread and merges them into the same result as one worker', async () => {
     const spec: CampaignSpec = { seed: 11, runs: 2 * UNIT_RUNS, commandsPerRun: 8, shard: { k: 1, n: 1 } };
     const one = await runCampaign(spec, { workers: 1, wavesDir: TEST_WAVES_DIR });
     const two = await runCampaign(spec, { workers: 2, wavesDir: TEST_WAVES_DIR });
@@ -188,6 +188,11 @@ describe('fuzzing on every core and across machines (issue 10 item 4)', () => {
     expect(two.runs).toBe(one.runs);
     expect(two.counters).toEqual(one.counters);
     expect(two.coverage).toEqual(one.coverage);
+  });
+
+  it('a lane that fails ends the campaign with its error, whichever thread it ran on', async () => {
+    const spec: CampaignSpec = { seed: 12, runs: 4 * UNIT_RUNS, commandsPerRun: 4, shard: { k: 1, n: 1 } };
+    await expect(runCampaign(spec, { workers: 2, driver: join(dir, 'no-such-driver.c'), wavesDir: TEST_WAVES_DIR })).rejects.toThrow(/no-such-driver\.c/);
   });
 
   it('fuzz merge of the shards\' --json results gives the campaign summary', async () => {
