@@ -81,18 +81,30 @@ export class GuestMemory implements HostMemory {
       const pageNo = Math.floor(a / PAGE_SIZE);
       const inPage = a % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - inPage, bytes.length - done);
-      let page = this.pages.get(pageNo);
-      if (!page) {
-        page = new Uint8Array(PAGE_SIZE);
-        this.pages.set(pageNo, page);
-      }
-      page.set(bytes.subarray(done, done + n), inPage);
+      this.writablePage(pageNo).set(bytes.subarray(done, done + n), inPage);
       done += n;
     }
   }
 
+  /** Without a buffer of `length` bytes (the ISM driver zeroes a 4 KiB DMA bounce page per move). */
   fill(address: number, length: number, value: number): void {
-    this.write(address, new Uint8Array(length).fill(value));
+    this.require(address, length);
+    const end = address + length;
+    for (let a = address; a < end; ) {
+      const inPage = a % PAGE_SIZE;
+      const upTo = Math.min(PAGE_SIZE, inPage + (end - a));
+      this.writablePage((a - inPage) / PAGE_SIZE).fill(value, inPage, upTo);
+      a += upTo - inPage;
+    }
+  }
+
+  private writablePage(pageNo: number): Uint8Array {
+    let page = this.pages.get(pageNo);
+    if (!page) {
+      page = new Uint8Array(PAGE_SIZE);
+      this.pages.set(pageNo, page);
+    }
+    return page;
   }
 
   // The small readers allocate nothing: the interrupt handler scans every SBA byte with them.

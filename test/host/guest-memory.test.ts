@@ -26,6 +26,18 @@ describe('GuestMemory', () => {
     expect(m.residentPages).toBe(2);
   });
 
+  it('fill sets every byte of a range across pages and no byte outside it; a range past the end throws and fills nothing', () => {
+    const m = new GuestMemory(4 * PAGE_SIZE);
+    m.fill(PAGE_SIZE - 3, PAGE_SIZE + 6, 0x1ff); // a byte's worth of the value, as Uint8Array.fill
+    const around = m.read(PAGE_SIZE - 4, PAGE_SIZE + 8);
+    expect(around[0]).toBe(0);
+    expect(around.subarray(1, PAGE_SIZE + 7).every((b) => b === 0xff)).toBe(true);
+    expect(around[PAGE_SIZE + 7]).toBe(0);
+    expect(m.pageNumbers()).toEqual([0, 1, 2]);
+    expect(() => m.fill(3 * PAGE_SIZE, PAGE_SIZE + 1, 1)).toThrow(HostMemoryError);
+    expect(m.pageNumbers()).toEqual([0, 1, 2]);
+  });
+
   it('snapshots are copies; accesses outside storage throw and write nothing', () => {
     const m = new GuestMemory(2 * PAGE_SIZE);
     m.fill(0, 16, 0xaa);
