@@ -217,18 +217,23 @@ export class Evaluator implements SignalHost {
     this.tabulateReaders();
   }
 
-  /** Every signal's readers as positions in one table (signal.readersFrom..readersTo), so a commit touches no process object. */
+  /**
+   * Every signal's readers as evaluation-order positions, so a commit touches no process object:
+   * the first on the signal itself (most signals have one reader), the others in one shared table.
+   */
   private tabulateReaders(): void {
     const signals = this.registry.signals;
     let total = 0;
-    for (let i = 0; i < signals.length; i++) total += signals[i].readers.length;
+    for (let i = 0; i < signals.length; i++) total += Math.max(0, signals[i].readers.length - 1);
     const table = new Int32Array(total);
     let at = 0;
     for (let i = 0; i < signals.length; i++) {
       const sig = signals[i];
-      sig.readersFrom = at;
-      for (const r of sig.readers) table[at++] = r.slot;
-      sig.readersTo = at;
+      const readers = sig.readers;
+      sig.firstReader = readers.length > 0 ? readers[0].slot : -1;
+      sig.moreReadersFrom = at;
+      for (let r = 1; r < readers.length; r++) table[at++] = readers[r].slot;
+      sig.moreReadersTo = at;
     }
     this.readerTable = table;
   }
@@ -257,8 +262,8 @@ export class Evaluator implements SignalHost {
         sig.inChangedList = true;
         this.changedThisCycle.push(sig);
       }
-      for (let r = sig.readersFrom, to = sig.readersTo; r < to; r++) {
-        const slot = table[r];
+      let slot = sig.firstReader;
+      for (let r = sig.moreReadersFrom, to = sig.moreReadersTo; slot >= 0; slot = r < to ? table[r++] : -1) {
         if (queued[slot] !== 0) continue;
         queued[slot] = 1;
         count++;

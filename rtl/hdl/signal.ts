@@ -55,9 +55,10 @@ export class Signal<T extends SignalValue = number> {
   /** A number fits when it has at least this many leading zero bits: 32 - width (33 on a wide signal: never). */
   private readonly leadingZeros: number;
   protected readonly host: SignalHost;
-  /** Where the kernel's reader table lists this signal's readers (evaluation-order positions): what a change queues. */
-  readersFrom = 0;
-  readersTo = 0;
+  /** The evaluation-order position of the first reader (-1: none) and where the kernel's table lists the others: what a change queues. */
+  firstReader = -1;
+  moreReadersFrom = 0;
+  moreReadersTo = 0;
   /** Idle clocked processes to wake when this signal changes (null: none ever). */
   sleepers: object[] | null = null;
   /** Queued for the current cycle's publish (tracers, observers). */
