@@ -54,9 +54,9 @@ export class Evaluator implements SignalHost {
   private queuedCount = 0;
   /** No process before this position in `order` is queued. */
   private lowestQueued = 0;
-  // Work lists are arrays with a separate count, so the hot loop never allocates or truncates.
-  private pendingSignals: Signal<SignalValue>[] = [];
-  private pendingCount = 0;
+  /** Signals with a pending write, in write order, chained through Signal.nextPending (no array bookkeeping per write). */
+  private pendingHead: Signal<SignalValue> | null = null;
+  private pendingTail: Signal<SignalValue> | null = null;
   private readonly changedThisCycle: Signal<SignalValue>[] = [];
   /** Whether settled changes are collected for tracers and observers (off until someone looks). */
   private changeTracking = false;
@@ -84,12 +84,11 @@ export class Evaluator implements SignalHost {
   // ---------------------------------------------------------------- SignalHost
 
   markPending(signal: Signal<SignalValue>): void {
-    const list = this.pendingSignals;
-    const n = this.pendingCount;
-    // A store inside the array compiles to far less than one that may grow it.
-    if (n < list.length) list[n] = signal;
-    else list.push(signal);
-    this.pendingCount = n + 1;
+    signal.nextPending = null;
+    const tail = this.pendingTail;
+    if (tail === null) this.pendingHead = signal;
+    else tail.nextPending = signal;
+    this.pendingTail = signal;
   }
 
   trackChanges(): void {
@@ -163,7 +162,7 @@ export class Evaluator implements SignalHost {
 
   /** Nothing can happen in the next cycle unless a timer says so: every clocked process idle, no change in this one. */
   get quiet(): boolean {
-    return this.awake === 0 && !this.changedInCycle && this.pendingCount === 0;
+    return this.awake === 0 && !this.changedInCycle && this.pendingHead === null;
   }
 
   /** The earliest edge an idle clocked process asked to run at. */
@@ -239,20 +238,19 @@ export class Evaluator implements SignalHost {
   }
 
   private commit(): void {
-    const n = this.pendingCount;
-    if (n === 0) return;
+    let sig = this.pendingHead;
+    if (sig === null) return;
     // Committing runs no process (readers are only queued), so nothing is written meanwhile and
     // the queue's state can live in locals.
-    const pending = this.pendingSignals;
-    this.pendingCount = 0;
+    this.pendingHead = null;
+    this.pendingTail = null;
     const table = this.readerTable;
     const queued = this.queued;
     const tracking = this.changeTracking;
     let count = this.queuedCount;
     let lowest = this.lowestQueued;
     let changed = false;
-    for (let i = 0; i < n; i++) {
-      const sig = pending[i];
+    for (; sig !== null; sig = sig.nextPending) {
       if (!sig.commit()) continue;
       changed = true;
       if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
@@ -277,7 +275,7 @@ export class Evaluator implements SignalHost {
 
   /** Commit pending writes and run the affected combinational processes in topological order. */
   settle(): void {
-    if (this.pendingCount !== 0) this.commit();
+    if (this.pendingHead !== null) this.commit();
     if (this.queuedCount === 0) return;
     const writer = this.writer;
     try {
@@ -306,7 +304,7 @@ export class Evaluator implements SignalHost {
           }
           this.queuedCount -= ran;
           // One commit per level: the processes of a level read none of each other's outputs.
-          if (this.pendingCount !== 0) this.commit();
+          if (this.pendingHead !== null) this.commit();
           if (this.orderDirty) break;
         }
       }

@@ -52,6 +52,8 @@ export class Signal<T extends SignalValue = number> {
   /** A writer whose writes need no checks (the hardware driver, while not forced); never undefined, so the check compares two objects. */
   private trusted: Writer = NOBODY;
   pending = false;
+  /** The next signal with a pending write (the kernel's list of them). */
+  nextPending: Signal<SignalValue> | null = null;
   /** A number fits when it has at least this many leading zero bits: 32 - width (33 on a wide signal: never). */
   private readonly leadingZeros: number;
   protected readonly host: SignalHost;
