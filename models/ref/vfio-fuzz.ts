@@ -483,10 +483,6 @@ async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>
     counters.cycles += sim.cycle;
     sim.dispose();
   }
-  // The kernel's foreign-await watchdog (an immediate) holds the disposed machine until the event
-  // loop turns, and back-to-back runs never let it: without this a campaign's heap grows by a
-  // whole machine per run, and the collector spends its time copying them.
-  await new Promise<void>((resolve) => setImmediate(resolve));
   if (failure) throw failure;
 }
 

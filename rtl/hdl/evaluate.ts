@@ -8,6 +8,7 @@ import { ELABORATION, Role, TOP_LEVEL, observer, type Writer } from './writer.ts
 const EDGE_OBSERVER = observer('edge$ observer');
 const HARDWARE_OBSERVER = observer('hardwareSettled$ observer');
 const PUBLISH_OBSERVER = observer('tracer or settled-value observer');
+const NOTHING_CHANGED: readonly Signal<SignalValue>[] = Object.freeze([]);
 
 /** Deterministic permutation (mulberry32 + Fisher-Yates), for the hardware-order invariance test. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -57,9 +58,9 @@ export class Evaluator implements SignalHost {
   /** Signals with a pending write, in write order, chained through Signal.nextPending (no array bookkeeping per write). */
   private pendingHead: Signal<SignalValue> | null = null;
   private pendingTail: Signal<SignalValue> | null = null;
+  /** Watched signals that changed in the current cycle, for the publish (a count: truncating an array frees its storage). */
   private readonly changedThisCycle: Signal<SignalValue>[] = [];
-  /** Whether settled changes are collected for tracers and observers (off until someone looks). */
-  private changeTracking = false;
+  private changedCount = 0;
   private refused: Error | null = null;
   /** Clocked processes not declared idle. */
   private awake = 0;
@@ -91,8 +92,8 @@ export class Evaluator implements SignalHost {
     this.pendingTail = signal;
   }
 
-  trackChanges(): void {
-    this.changeTracking = true;
+  get tracing(): boolean {
+    return this.registry.tracers.length > 0;
   }
 
   driverFound(signal: Signal<SignalValue>, writer: Writer): void {
@@ -246,7 +247,6 @@ export class Evaluator implements SignalHost {
     this.pendingTail = null;
     const table = this.readerTable;
     const queued = this.queued;
-    const tracking = this.changeTracking;
     let count = this.queuedCount;
     let lowest = this.lowestQueued;
     let changed = false;
@@ -254,11 +254,14 @@ export class Evaluator implements SignalHost {
       if (!sig.commit()) continue;
       changed = true;
       if (sig.sleepers !== null && sig.sleepers.length > 0) this.wakeSleepers(sig);
-      // Membership by flag: a change after an earlier publish in the same cycle (settleNow)
-      // must still reach tracers and observers.
-      if (tracking === true && sig.inChangedList === false) {
+      // Only signals someone looks at are collected. Membership by flag: a change after an
+      // earlier publish in the same cycle (settleNow) must still reach tracers and observers.
+      if (sig.watched === true && sig.inChangedList === false) {
         sig.inChangedList = true;
-        this.changedThisCycle.push(sig);
+        const list = this.changedThisCycle;
+        const at = this.changedCount++;
+        if (at < list.length) list[at] = sig;
+        else list.push(sig);
       }
       let slot = sig.firstReader;
       for (let r = sig.moreReadersFrom, to = sig.moreReadersTo; slot >= 0; slot = r < to ? table[r++] : -1) {
@@ -321,7 +324,7 @@ export class Evaluator implements SignalHost {
       reg.seqs = shuffled(reg.seqs, hardwareOrderSeed);
       reg.combs = shuffled(reg.combs, hardwareOrderSeed ^ 0x5bd1e995);
     }
-    if (reg.tracers.length > 0) this.changeTracking = true;
+    if (reg.tracers.length > 0) for (const s of reg.signals) s.watched = true;
     for (const t of reg.tracers) t.begin(sim);
     this.started = true;
     this.awake = reg.seqs.length;
@@ -382,19 +385,24 @@ export class Evaluator implements SignalHost {
     if (this.published) return;
     this.published = true;
     // Nobody looks and nothing changed: the common untraced cycle costs nothing more.
-    if (this.changedThisCycle.length === 0 && this.registry.tracers.length === 0 && this.settledSubject === undefined) return;
+    const n = this.changedCount;
+    if (n === 0 && this.registry.tracers.length === 0 && this.settledSubject === undefined) return;
     const writer = this.writer;
     this.writer = PUBLISH_OBSERVER;
     try {
+      // The list keeps its length between cycles (truncating it frees its storage, which the next
+      // cycle would allocate again); tracers are handed exactly this cycle's changes.
       const changed = this.changedThisCycle;
+      this.changedCount = 0;
       const tracers = this.registry.tracers;
-      for (let i = 0; i < tracers.length; i++) tracers[i].sample(this.cycle, changed);
-      if (changed.length > 0) {
-        for (let i = 0; i < changed.length; i++) {
-          changed[i].inChangedList = false;
-          changed[i].emitSettled();
-        }
-        changed.length = 0;
+      if (tracers.length > 0) {
+        const sampled = n === 0 ? NOTHING_CHANGED : changed;
+        if (n > 0 && changed.length > n) changed.length = n;
+        for (let i = 0; i < tracers.length; i++) tracers[i].sample(this.cycle, sampled);
+      }
+      for (let i = 0; i < n; i++) {
+        changed[i].inChangedList = false;
+        changed[i].emitSettled();
       }
       this.settledSubject?.next(this.cycle);
     } finally {

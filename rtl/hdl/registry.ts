@@ -51,6 +51,8 @@ export class Registry {
     this.names.add(name);
     const make = this.strict ? CheckedSignal : Signal;
     const sig = new make<T>(this.host, this.signals.length, name, width, kind, initial);
+    // Tracers sample every signal, including one made after the start.
+    if (this.tracers.length > 0) sig.watched = true;
     this.signals.push(sig as unknown as Signal<SignalValue>);
     return sig;
   }

@@ -38,7 +38,8 @@ export class TestbenchScheduler {
   private yielding = false;
   /** A process ran in the current cycle (it may have changed state a waiting predicate reads). */
   ranInCycle = false;
-  private watchdogArmed = false;
+  /** The armed watchdog (it holds the whole machine until it fires, so dispose() clears it). */
+  private watchdog: ReturnType<typeof setImmediate> | null = null;
 
   constructor(private readonly ev: Evaluator) {}
 
@@ -224,14 +225,20 @@ export class TestbenchScheduler {
    * macrotask that fires otherwise means a process is parked on a promise the kernel does not own.
    */
   armWatchdog(): void {
-    if (this.watchdogArmed) return;
-    this.watchdogArmed = true;
-    setImmediate(() => {
-      this.watchdogArmed = false;
+    if (this.watchdog !== null) return;
+    this.watchdog = setImmediate(() => {
+      this.watchdog = null;
       const proc = this.current;
       if (proc === null || this.yielding) return;
       proc.parked?.reject(new ForeignAwaitError(proc.name, this.ev.cycle));
     });
+  }
+
+  /** The simulation is over: a loop of short simulations that never lets the event loop turn must not keep each one alive. */
+  disarmWatchdog(): void {
+    if (this.watchdog === null) return;
+    clearImmediate(this.watchdog);
+    this.watchdog = null;
   }
 
   /** Let timers, I/O and signal handlers run (test timeouts, progress, Ctrl-C). */

@@ -17,8 +17,8 @@ export interface SignalHost {
   readonly cycle: number;
   /** Called once per phase, the first time a signal gets a next value that differs. */
   markPending(signal: Signal<SignalValue>): void;
-  /** Someone observes settled values from now on: the host must report changes. */
-  trackChanges(): void;
+  /** Tracers sample every signal: every signal's changes are collected for the publish. */
+  readonly tracing: boolean;
   /** A hardware process wrote the signal for the first time (combinational outputs feed the ordering). */
   driverFound(signal: Signal<SignalValue>, writer: Writer): void;
   /** An observer wrote: the write is dropped and the kernel fails the run with this error after the phase. */
@@ -63,6 +63,8 @@ export class Signal<T extends SignalValue = number> {
   moreReadersTo = 0;
   /** Idle clocked processes to wake when this signal changes (null: none ever). */
   sleepers: object[] | null = null;
+  /** Someone looks at its settled values (a subscriber or a tracer): its changes are collected for the publish. */
+  watched = false;
   /** Queued for the current cycle's publish (tracers, observers). */
   inChangedList = false;
   /** Dense index assigned by the simulator; also the canonical order in waveforms. */
@@ -86,6 +88,8 @@ export class Signal<T extends SignalValue = number> {
   private published: T;
   // Typed loosely so Signal<number> stays assignable to Signal<SignalValue>.
   private subject: Subject<SignalValue> | undefined = undefined;
+  private changes: Observable<SignalValue> | undefined = undefined;
+  private subscribers = 0;
 
   constructor(host: SignalHost, id: number, name: string, width: number, kind: SignalKind, initial: T) {
     this.host = host;
@@ -258,14 +262,25 @@ export class Signal<T extends SignalValue = number> {
     return defer(() => this.changes$.pipe(startWith(this.current)));
   }
 
-  /** Settled values, each time the value changed. Created lazily. */
+  /**
+   * Settled values, each time the value changed after the subscription (a change earlier in the
+   * cycle a first subscriber joins in is not replayed: read `value`, or use values$). Created
+   * lazily; the signal's changes are collected only while someone subscribes (or a tracer runs).
+   */
   get changes$(): Observable<T> {
-    if (!this.subject) {
-      this.subject = new Subject<SignalValue>();
-      this.published = this.current;
-      this.host.trackChanges();
-    }
-    return this.subject.asObservable() as Observable<T>;
+    this.changes ??= new Observable<SignalValue>((subscriber) => {
+      const subject = (this.subject ??= new Subject<SignalValue>());
+      if (this.subscribers++ === 0) {
+        this.published = this.current;
+        this.watched = true;
+      }
+      const subscription = subject.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        if (--this.subscribers === 0 && this.host.tracing === false) this.watched = false;
+      };
+    });
+    return this.changes as Observable<T>;
   }
 
   /** Whether anything is subscribed (used by teardown tests). */

@@ -360,6 +360,7 @@ export class Simulator {
   private close(): void {
     this.disposed = true;
     this.ev.writer = DISPOSED;
+    this.tb.disarmWatchdog();
     const errors: unknown[] = [];
     const attempt = (f: () => void): void => {
       try {
