@@ -180,8 +180,8 @@ class WorkerLane {
 /**
  * Run this shard's units on `workers` lanes: this thread and workers - 1 worker threads, each
  * taking the next unit when it finishes one. This thread is one of them rather than a waiting
- * parent: one isolate fewer to start and warm up, and nothing waits for it between units. After
- * a failure no new unit starts; the report lists every unit run.
+ * parent: it has the code loaded already (one worker thread fewer to start), and no lane waits
+ * for it between units. After a failure no new unit starts; the report lists every unit run.
  */
 export async function runCampaign(spec: CampaignSpec, options: CampaignOptions): Promise<CampaignReport> {
   const started = performance.now();
