@@ -157,7 +157,19 @@ interface CallSpec {
   readonly badBuffer: boolean;
 }
 
-async function checkedCall(model: Model, real: Real, call: CallSpec): Promise<void> {
+/** What the reference expects of a call, worked out before it is made. */
+interface CallExpectation {
+  readonly name: string;
+  readonly offset: bigint;
+  readonly plan: ArmedFault | undefined;
+  readonly access: ReturnType<typeof expectedAccess>;
+  readonly instructions: readonly ExpectedInstruction[];
+  readonly faulted: boolean;
+  readonly failure: { at: number; answer: FailedAnswer } | undefined;
+  readonly expected: { ret: number; instructions: readonly ExpectedInstruction[]; completed: number };
+}
+
+function expectCall(model: Model, call: CallSpec): CallExpectation {
   const { f } = model;
   const isWrite = call.write !== undefined;
   const offset = resolve(f, call.index, call.at);
@@ -174,57 +186,81 @@ async function checkedCall(model: Model, real: Real, call: CallSpec): Promise<vo
     : faulted
       ? { ret: -Errno.EFAULT, instructions, completed: 0 }
       : { ret: access.ret, instructions, completed: Math.max(access.ret, 0) };
+  return { name, offset, plan, access, instructions, faulted, failure, expected };
+}
 
+/**
+ * The call itself stays a small async function; the expectation and the checks are plain
+ * functions, so the optimising compiler (which every fuzz worker thread runs again) compiles and
+ * recompiles small pieces instead of one large async body.
+ */
+async function checkedCall(model: Model, real: Real, call: CallSpec): Promise<void> {
+  const e = expectCall(model, call);
   const { user } = real.target;
-  const before = isWrite ? call.write! : poison(call.count, call.salt);
+  const before = call.write ?? poison(call.count, call.salt);
   const buf = call.badBuffer ? user.base + user.size : user.allocate(call.count);
   if (!call.badBuffer) user.copyTo(buf, before);
-  const scratch = real.machine.hw.dev!;
-  const writesBefore = scratch.writeCount;
+  const writesBefore = real.machine.hw.dev!.writeCount;
   const fh = real.machine.zdev.fh;
-  if (plan && model.state === 'ok') real.injector.arm(plan.at, plan.fault);
-  const ret = isWrite ? await real.target.pwriteRaw(buf, call.count, offset) : await real.target.preadRaw(buf, call.count, offset);
+  if (e.plan && model.state === 'ok') real.injector.arm(e.plan.at, e.plan.fault);
+  const ret = call.write !== undefined ? await real.target.pwriteRaw(buf, call.count, e.offset) : await real.target.preadRaw(buf, call.count, e.offset);
   real.injector.disarm();
-  real.counters.operations++;
-  real.coverage.callShape(f, offset, call.count);
-  real.coverage.fault(plan?.fault, plan?.at ?? 0, instructions.length, model.state === 'error', !isWrite, failure !== undefined);
+  checkCall(model, real, call, e, ret, fh);
+  if (call.write === undefined && !call.badBuffer) checkUserBuffer(e, call, before, user.copyFrom(buf, call.count) as Uint8Array, model);
+  checkDevice(model, real, call, e, ret, writesBefore);
+  account(real);
+  await settleFault(model, real, e.plan, e.failure);
+}
 
+/** Count the call, then the rules on its instructions and its return value. */
+function checkCall(model: Model, real: Real, call: CallSpec, e: CallExpectation, ret: number, fh: number): void {
+  const { f } = model;
+  const { name, failure, expected } = e;
+  real.counters.operations++;
+  real.coverage.callShape(f, e.offset, call.count);
+  real.coverage.fault(e.plan?.fault, e.plan?.at ?? 0, e.instructions.length, model.state === 'error', call.write === undefined, failure !== undefined);
   checkNothingAfterFailure(real.monitor.seen, failure, name);
   checkLegality(real.monitor.seen, f.maxstbl, fh, name);
   const seen = foldBusyRetries(real.monitor.seen, name);
   checkSequence(seen, expected.instructions, failure, name);
   if (ret !== expected.ret) throw new RuleBroken('return value of the reference', name, `returned ${describeRet(ret)}, expected ${describeRet(expected.ret)}`);
-  real.coverage.errnoPath(f, offset, call.count, isWrite, ret, failure?.answer, faulted && !failure);
+  real.coverage.errnoPath(f, e.offset, call.count, call.write !== undefined, ret, failure?.answer, e.faulted && !failure);
+}
 
-  const space = access.space;
-  if (!isWrite && call.badBuffer) {
-    if (scratch.writeCount !== writesBefore) throw new RuleBroken('a read changes no device contents', name, `${scratch.writeCount - writesBefore} device writes`);
-  } else if (!isWrite) {
-    const after = user.copyFrom(buf, call.count) as Uint8Array;
-    const want = space === undefined ? [] : modelBytes(model, space, access.position!, expected.completed);
-    for (let i = 0; i < call.count; i++) {
-      if (i < expected.completed && after[i] !== want[i]) {
-        throw new RuleBroken('bytes read are the device\'s', name, `byte ${i} is 0x${after[i].toString(16)}, device holds 0x${want[i].toString(16)}`);
-      }
-      if (i >= expected.completed && after[i] !== before[i]) {
-        const rule = failure ? 'a failed load copies nothing to the user' : 'bytes past the return value are untouched';
-        throw new RuleBroken(rule, name, `user byte ${i} changed from 0x${before[i].toString(16)} to 0x${after[i].toString(16)} (${expected.completed} bytes completed)`);
-      }
+/** A read's user buffer: the device's bytes up to the return value, untouched past it. */
+function checkUserBuffer(e: CallExpectation, call: CallSpec, before: Uint8Array, after: Uint8Array, model: Model): void {
+  const { name, failure, expected, access } = e;
+  const want = access.space === undefined ? [] : modelBytes(model, access.space, access.position!, expected.completed);
+  for (let i = 0; i < call.count; i++) {
+    if (i < expected.completed && after[i] !== want[i]) {
+      throw new RuleBroken('bytes read are the device\'s', name, `byte ${i} is 0x${after[i].toString(16)}, device holds 0x${want[i].toString(16)}`);
     }
+    if (i >= expected.completed && after[i] !== before[i]) {
+      const rule = failure ? 'a failed load copies nothing to the user' : 'bytes past the return value are untouched';
+      throw new RuleBroken(rule, name, `user byte ${i} changed from 0x${before[i].toString(16)} to 0x${after[i].toString(16)} (${expected.completed} bytes completed)`);
+    }
+  }
+}
+
+/** The device's bytes: a read or a failed write changes none, a write leaves what it wrote. */
+function checkDevice(model: Model, real: Real, call: CallSpec, e: CallExpectation, ret: number, writesBefore: number): void {
+  const { name, failure, expected, access, plan } = e;
+  const scratch = real.machine.hw.dev!;
+  const space = access.space;
+  if (call.write === undefined) {
     if (scratch.writeCount !== writesBefore) throw new RuleBroken('a read changes no device contents', name, `${scratch.writeCount - writesBefore} device writes`);
   } else if (failure && plan?.fault.kind === 'unavailable') {
     // The function was taken away mid-call: its reset dropped whatever the completed steps wrote.
   } else if (space !== undefined && expected.completed > 0) {
+    const written = call.write;
     const first = Number(access.position!);
-    for (let i = 0; i < expected.completed; i++) model.bytes.set(byteKey(space, first + i), call.write![i]);
+    for (let i = 0; i < expected.completed; i++) model.bytes.set(byteKey(space, first + i), written[i]);
     const back = scratch.load(space, access.position!, expected.completed);
-    const diff = back.findIndex((b, i) => b !== call.write![i]);
-    if (diff >= 0) throw new RuleBroken('the device holds the bytes written', name, `device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${call.write![diff].toString(16)}`);
+    const diff = back.findIndex((b, i) => b !== written[i]);
+    if (diff >= 0) throw new RuleBroken('the device holds the bytes written', name, `device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${written[diff].toString(16)}`);
   } else if (scratch.writeCount !== writesBefore) {
     throw new RuleBroken('a failed write changes nothing', name, `failed with ${describeRet(ret)} but the device saw ${scratch.writeCount - writesBefore} writes`);
   }
-  account(real);
-  await settleFault(model, real, plan, failure);
 }
 
 /** After a call: the error state stays until recovered; a function taken away comes back with a new handle and a reset device. */
