@@ -1,5 +1,5 @@
-import { Subject } from 'rxjs';
 import { orderCombinational } from './comb-order.ts';
+import { PhaseStream } from './phase-stream.ts';
 import { SensitivityError } from './errors.ts';
 import { Registry, type CombProcess, type SeqProcess } from './registry.ts';
 import type { Signal, SignalHost, SignalValue } from './signal.ts';
@@ -67,9 +67,9 @@ export class Evaluator implements SignalHost {
   /** A signal changed in the current cycle (the next cycle cannot be skipped). */
   changedInCycle = false;
 
-  edgeSubject?: Subject<number>;
-  hardwareSubject?: Subject<number>;
-  settledSubject?: Subject<number>;
+  readonly edgeStream = new PhaseStream();
+  readonly hardwareStream = new PhaseStream();
+  readonly settledStream = new PhaseStream();
 
   /**
    * @param honourIdle false: idle declarations are ignored (not registered) and every clocked
@@ -339,7 +339,7 @@ export class Evaluator implements SignalHost {
     this.cycle++;
     this.published = false;
     this.changedInCycle = false;
-    if (this.edgeSubject !== undefined) this.observe(EDGE_OBSERVER, this.edgeSubject);
+    if (this.edgeStream.observed) this.observe(EDGE_OBSERVER, this.edgeStream);
     const seqs = this.registry.seqs;
     const cycle = this.cycle;
     for (let i = 0; i < seqs.length; i++) {
@@ -353,14 +353,14 @@ export class Evaluator implements SignalHost {
     }
     this.writer = TOP_LEVEL;
     this.settle();
-    if (this.hardwareSubject !== undefined) this.observe(HARDWARE_OBSERVER, this.hardwareSubject);
+    if (this.hardwareStream.observed) this.observe(HARDWARE_OBSERVER, this.hardwareStream);
   }
 
-  private observe(as: Writer, subject: Subject<number>): void {
+  private observe(as: Writer, stream: PhaseStream): void {
     const writer = this.writer;
     this.writer = as;
     try {
-      subject.next(this.cycle);
+      stream.emit(this.cycle);
     } finally {
       this.writer = writer;
     }
@@ -386,7 +386,7 @@ export class Evaluator implements SignalHost {
     this.published = true;
     // Nobody looks and nothing changed: the common untraced cycle costs nothing more.
     const n = this.changedCount;
-    if (n === 0 && this.registry.tracers.length === 0 && this.settledSubject === undefined) return;
+    if (n === 0 && this.registry.tracers.length === 0 && !this.settledStream.observed) return;
     const writer = this.writer;
     this.writer = PUBLISH_OBSERVER;
     try {
@@ -404,7 +404,7 @@ export class Evaluator implements SignalHost {
         changed[i].inChangedList = false;
         changed[i].emitSettled();
       }
-      this.settledSubject?.next(this.cycle);
+      this.settledStream.emit(this.cycle);
     } finally {
       this.writer = writer;
     }

@@ -168,8 +168,7 @@ export class Simulator {
 
   /** Emits the cycle number at each rising edge, before clocked processes run. */
   get edge$(): Observable<number> {
-    this.ev.edgeSubject ??= new Subject<number>();
-    return this.ev.edgeSubject.asObservable();
+    return this.ev.edgeStream.observable;
   }
 
   /**
@@ -177,14 +176,12 @@ export class Simulator {
    * before testbench processes run: what a passive monitor on an interface should sample.
    */
   get hardwareSettled$(): Observable<number> {
-    this.ev.hardwareSubject ??= new Subject<number>();
-    return this.ev.hardwareSubject.asObservable();
+    return this.ev.hardwareStream.observable;
   }
 
   /** Emits the cycle number once everything in the cycle (testbench included) has settled. */
   get settled$(): Observable<number> {
-    this.ev.settledSubject ??= new Subject<number>();
-    return this.ev.settledSubject.asObservable();
+    return this.ev.settledStream.observable;
   }
 
   /** Emits once when the simulation is disposed, then completes. */
@@ -375,9 +372,9 @@ export class Simulator {
     this.ev.registry.teardowns.clear();
     for (const { run } of teardowns) attempt(run);
     for (const s of this.ev.registry.signals) s.complete();
-    this.ev.edgeSubject?.complete();
-    this.ev.settledSubject?.complete();
-    this.ev.hardwareSubject?.complete();
+    this.ev.edgeStream.complete();
+    this.ev.settledStream.complete();
+    this.ev.hardwareStream.complete();
     this.endSubject?.complete();
     if (errors.length > 0) throw errors[0];
   }

@@ -151,3 +151,72 @@ describe('a finished simulation is released', () => {
     expect(held, 'machines still alive').toBeLessThanOrEqual(1);
   });
 });
+
+describe('phase streams (edge$, hardwareSettled$, settled$)', () => {
+  const streams = ['edge$', 'hardwareSettled$', 'settled$'] as const;
+
+  for (const name of streams) {
+    it(`${name}: subscribers get each evaluated cycle in subscription order; joining and leaving take effect at the next cycle`, () => {
+      const sim = new Simulator();
+      toggles(sim);
+      const calls: string[] = [];
+      const a = sim[name].subscribe((c) => calls.push(`a${c}`));
+      sim.step(2);
+      const b = sim[name].subscribe((c) => calls.push(`b${c}`));
+      sim.step(2);
+      a.unsubscribe();
+      sim.step(1);
+      b.unsubscribe();
+      sim.step(1);
+      sim.dispose();
+      // settled$ emits when a cycle is published: when time moves on past it (or at dispose).
+      const expected =
+        name === 'settled$'
+          ? ['a0', 'a1', 'a2', 'b2', 'a3', 'b3', 'b4']
+          : ['a1', 'a2', 'a3', 'b3', 'a4', 'b4', 'b5'];
+      expect(calls).toEqual(expected);
+    });
+
+    it(`${name}: a subscriber that leaves during an emission gets nothing more, one that joins waits for the next cycle`, () => {
+      const sim = new Simulator();
+      toggles(sim);
+      const calls: string[] = [];
+      let late: { unsubscribe(): void } | undefined;
+      const first = sim[name].subscribe((c) => {
+        calls.push(`first${c}`);
+        if (c === 2) {
+          late = sim[name].subscribe((d) => calls.push(`late${d}`));
+          second.unsubscribe();
+        }
+      });
+      const second = sim[name].subscribe((c) => calls.push(`second${c}`));
+      sim.step(4);
+      first.unsubscribe();
+      late?.unsubscribe();
+      sim.dispose();
+      expect(calls.filter((c) => c.startsWith('second')).every((c) => Number(c.slice(6)) < 2)).toBe(true);
+      expect(calls).toContain('late3');
+      expect(calls).not.toContain('late2');
+    });
+  }
+
+  it('every phase stream completes at dispose, and one subscribed afterwards completes at once', () => {
+    const sim = new Simulator();
+    toggles(sim);
+    const completed: string[] = [];
+    for (const name of streams) sim[name].subscribe({ complete: () => completed.push(name) });
+    sim.step(2);
+    sim.dispose();
+    expect(completed.sort()).toEqual([...streams].sort());
+    const late: string[] = [];
+    for (const name of streams) sim[name].subscribe({ next: () => late.push(`next ${name}`), complete: () => late.push(name) });
+    expect(late).toEqual([...streams]);
+  });
+
+  it('an observer of a phase stream may not write: the run fails naming the phase', () => {
+    const sim = new Simulator();
+    const s = sim.signal('t.s', 1);
+    sim.hardwareSettled$.subscribe(() => s.set(1));
+    expect(() => sim.step(1)).toThrow(/observer/);
+  });
+});
