@@ -19,12 +19,6 @@ function timeIt(fn: () => void): number {
   return (performance.now() - t0) / 1000;
 }
 
-function best(runs: number, fn: () => void): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) min = Math.min(min, timeIt(fn));
-  return min;
-}
-
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
@@ -55,8 +49,15 @@ function kernelRun(trace: 'off' | 'count' | 'file'): { seconds: number; bytes: n
 
 async function main(): Promise<void> {
   const rows: PerfRow[] = [];
-  const plainSeconds = best(3, () => plainAdderTree(CYCLES + 1000));
-  const off = [kernelRun('off'), kernelRun('off'), kernelRun('off')].sort((a, b) => a.seconds - b.seconds)[0];
+  // Kernel and plain loop interleaved (plain, kernel, plain, kernel, ...), best of 5 each: on a
+  // shared machine the load changes from second to second, and back-to-back runs see the same.
+  let plainSeconds = Number.POSITIVE_INFINITY;
+  let off = { seconds: Number.POSITIVE_INFINITY, bytes: 0, sum: 0 };
+  for (let i = 0; i < 5; i++) {
+    plainSeconds = Math.min(plainSeconds, timeIt(() => plainAdderTree(CYCLES + 1000)));
+    const run = kernelRun('off');
+    if (run.seconds < off.seconds) off = run;
+  }
   const file = kernelRun('file');
   const expectedSum = plainAdderTree(CYCLES + 1000);
   if (off.sum !== expectedSum) throw new Error(`kernel computed ${off.sum}, plain loop ${expectedSum}: the bench design is wrong`);
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     { name: 'kernel: adder tree, VCD to file', value: CYCLES / file.seconds, unit: 'cycles/s' },
     { name: 'kernel: VCD bytes per cycle (adder tree, every signal changes)', value: file.bytes / (CYCLES + 1000), unit: 'B/cycle' },
     { name: 'plain TypeScript loop, same design', value: (CYCLES + 1000) / plainSeconds, unit: 'cycles/s' },
-    { name: 'kernel overhead vs plain loop, tracing off (target < 10)', value: ratio, unit: '×' },
+    { name: 'kernel overhead vs plain loop, tracing off (target ≤ 3)', value: ratio, unit: '×' },
   );
   for (const section of PERF_SECTIONS) rows.push(...(await section()));
   clearInterval(sampler);
