@@ -130,23 +130,26 @@ export class Evaluator implements SignalHost {
     else this.awake--;
     proc.asleep = true;
     proc.wakeAt = until;
+    const on = proc.wakeOn;
     for (let i = 0; i < wakeOn.length; i++) {
       const s = wakeOn[i];
       (s.sleepers ??= []).push(proc);
-      proc.wakeOn.push(s);
+      const at = proc.wakeOnCount++;
+      if (at < on.length) on[at] = s;
+      else on.push(s);
     }
   }
 
   private unregister(proc: SeqProcess): void {
     const on = proc.wakeOn;
-    for (let i = 0; i < on.length; i++) {
+    for (let i = 0; i < proc.wakeOnCount; i++) {
       const list = on[i].sleepers!;
       const at = list.lastIndexOf(proc);
       if (at < 0) continue;
       list[at] = list[list.length - 1];
       list.pop();
     }
-    on.length = 0;
+    proc.wakeOnCount = 0;
   }
 
   private wakeProcess(proc: SeqProcess): void {

@@ -29,6 +29,8 @@ export interface SeqProcess extends Writer {
   asleep: boolean;
   wakeAt: number;
   readonly wakeOn: Signal<SignalValue>[];
+  /** wakeOn's entries in use: the list keeps its storage from one idle declaration to the next (truncating frees it). */
+  wakeOnCount: number;
 }
 
 /** What the design is made of: signals, hardware processes, tracers, teardowns. */
@@ -75,7 +77,7 @@ export class Registry {
   }
 
   seq(name: string, fn: () => void): SeqProcess {
-    const proc: SeqProcess = { asleep: false, fn, name, role: Role.CLOCKED, wakeAt: Number.POSITIVE_INFINITY, wakeOn: [] };
+    const proc: SeqProcess = { asleep: false, fn, name, role: Role.CLOCKED, wakeAt: Number.POSITIVE_INFINITY, wakeOn: [], wakeOnCount: 0 };
     this.seqs.push(proc);
     return proc;
   }

@@ -78,6 +78,29 @@ describe('idle clocked processes', () => {
     expect(await run(false)).toBe(20);
   });
 
+  it('a process waits only on the signals of its latest declaration, however many the earlier ones had', () => {
+    const sim = new Simulator();
+    const wakeSignals = ['a', 'b', 'c', 'd'].map((n) => sim.signal(`t.${n}`, 1));
+    const [a, b, c, d] = wakeSignals;
+    const ranAt: number[] = [];
+    sim.seq('sleeper', () => {
+      ranAt.push(sim.cycle);
+      // First on a, b and c; once woken, on d alone (a shorter list than before).
+      sim.idle(ranAt.length === 1 ? [a, b, c] : [d]);
+    });
+    const pulse = (s: typeof a): void => {
+      s.set(s.value ^ 1);
+      sim.step(3);
+    };
+    sim.step(2); // runs at edge 1, then sleeps
+    pulse(b); // wakes it: runs at the next edge, then sleeps on d only
+    pulse(c); // no longer a wake-up
+    pulse(a);
+    pulse(d); // wakes it again
+    sim.dispose();
+    expect(ranAt).toEqual([1, 3, 12]);
+  });
+
   it('idle() outside a clocked process is refused on both paths', () => {
     for (const skipIdle of [true, false]) {
       const sim = new Simulator({ skipIdle });
