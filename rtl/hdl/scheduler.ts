@@ -11,8 +11,14 @@ type Wait =
 interface TestbenchProcess extends Writer {
   readonly body: () => Promise<void>;
   wait: Wait | null;
-  resume: ((error?: Error) => void) | null;
-  parked: { resolve: () => void; reject: (e: Error) => void } | null;
+  /** Reused for every tick(): a process has one wait at a time, and ticks are most of them. */
+  readonly cycleWait: { kind: 'cycle'; at: number };
+  /** Settle the promise the process awaits (set while it is parked). */
+  resolveWait: (() => void) | null;
+  rejectWait: ((e: Error) => void) | null;
+  /** Settle the promise the kernel awaits while the process runs (set while it runs). */
+  resolveParked: (() => void) | null;
+  rejectParked: ((e: Error) => void) | null;
   done: boolean;
   error: unknown;
   readonly finished: Promise<void>;
@@ -55,8 +61,11 @@ export class TestbenchScheduler {
       role: Role.TESTBENCH,
       body,
       wait: { kind: 'start' },
-      resume: null,
-      parked: null,
+      cycleWait: { kind: 'cycle', at: 0 },
+      resolveWait: null,
+      rejectWait: null,
+      resolveParked: null,
+      rejectParked: null,
       done: false,
       error: undefined,
       finished,
@@ -82,18 +91,27 @@ export class TestbenchScheduler {
   private park(proc: TestbenchProcess, wait: Wait): Promise<void> {
     proc.wait = wait;
     const promise = new Promise<void>((resolve, reject) => {
-      proc.resume = (error) => (error ? reject(error) : resolve());
+      proc.resolveWait = resolve;
+      proc.rejectWait = reject;
     });
-    const parked = proc.parked;
-    proc.parked = null;
-    parked?.resolve();
+    this.parked(proc);
     return promise;
+  }
+
+  /** The running process has parked or finished: the kernel goes on. */
+  private parked(proc: TestbenchProcess): void {
+    const resolve = proc.resolveParked;
+    proc.resolveParked = null;
+    proc.rejectParked = null;
+    resolve?.();
   }
 
   tick(cycles: number): Promise<void> {
     if (!Number.isInteger(cycles) || cycles < 1) throw new RangeError(`tick(${cycles}): cycles must be >= 1`);
     const proc = this.requireProcess('tick()');
-    return this.park(proc, { kind: 'cycle', at: this.ev.cycle + cycles });
+    const wait = proc.cycleWait;
+    wait.at = this.ev.cycle + cycles;
+    return this.park(proc, wait);
   }
 
   until(pred: () => boolean, options: { timeout?: number; what?: string }): Promise<void> {
@@ -147,43 +165,46 @@ export class TestbenchScheduler {
     }
   }
 
-  private async resumeProcess(proc: TestbenchProcess, error: Error | undefined): Promise<void> {
-    const parked = new Promise<void>((resolve, reject) => (proc.parked = { resolve, reject }));
+  /**
+   * Let the process run from its wait; returns what settles when it parks again or finishes.
+   * Not async (the caller awaits and cleans up): an async function would cost a promise more per resume.
+   */
+  private resumeProcess(proc: TestbenchProcess, error: Error | undefined): Promise<void> {
+    const parked = new Promise<void>((resolve, reject) => {
+      proc.resolveParked = resolve;
+      proc.rejectParked = reject;
+    });
     const wait = proc.wait!;
     proc.wait = null;
     this.current = proc;
     this.ev.writer = proc;
-    try {
-      if (wait.kind === 'start') {
-        let running: Promise<void>;
-        try {
-          running = proc.body();
-        } catch (e) {
-          running = Promise.reject(e);
-        }
-        running.then(
-          () => this.finishProcess(proc, undefined),
-          (e: unknown) => this.finishProcess(proc, e ?? new Error('rejected')),
-        );
-      } else {
-        const resume = proc.resume!;
-        proc.resume = null;
-        resume(error);
+    if (wait.kind === 'start') {
+      let running: Promise<void>;
+      try {
+        running = proc.body();
+      } catch (e) {
+        running = Promise.reject(e);
       }
-      await parked;
-    } finally {
-      this.current = null;
-      this.ev.writer = TOP_LEVEL;
+      running.then(
+        () => this.finishProcess(proc, undefined),
+        (e: unknown) => this.finishProcess(proc, e ?? new Error('rejected')),
+      );
+    } else {
+      const resolve = proc.resolveWait!;
+      const reject = proc.rejectWait!;
+      proc.resolveWait = null;
+      proc.rejectWait = null;
+      if (error === undefined) resolve();
+      else reject(error);
     }
+    return parked;
   }
 
   private finishProcess(proc: TestbenchProcess, error: unknown): void {
     proc.done = true;
     proc.error = error;
     proc.wait = null;
-    const parked = proc.parked;
-    proc.parked = null;
-    parked?.resolve();
+    this.parked(proc);
     proc.resolveFinished();
   }
 
@@ -211,13 +232,16 @@ export class TestbenchScheduler {
       const r = i === first ? firstReady : this.ready(proc);
       if (r === false) continue;
       this.ranInCycle = true;
-      await this.resumeProcess(proc, r instanceof Error ? r : undefined);
+      try {
+        await this.resumeProcess(proc, r instanceof Error ? r : undefined);
+      } finally {
+        this.current = null;
+        this.ev.writer = TOP_LEVEL;
+      }
       if (proc.error !== undefined) throw new ProcessError(proc.name, this.ev.cycle, proc.error);
       this.ev.settle();
     }
-    if (procs.some((p) => p.done)) {
-      for (let i = procs.length - 1; i >= 0; i--) if (procs[i].done) procs.splice(i, 1);
-    }
+    for (let i = procs.length - 1; i >= 0; i--) if (procs[i].done) procs.splice(i, 1);
   }
 
   /**
@@ -230,7 +254,7 @@ export class TestbenchScheduler {
       this.watchdog = null;
       const proc = this.current;
       if (proc === null || this.yielding) return;
-      proc.parked?.reject(new ForeignAwaitError(proc.name, this.ev.cycle));
+      proc.rejectParked?.(new ForeignAwaitError(proc.name, this.ev.cycle));
     });
   }
 
