@@ -10,10 +10,15 @@ export function bytesToBigEndian(bytes: Uint8Array): bigint {
 /** Unsigned bigint → `length` big-endian bytes (high bytes dropped). */
 export function bigEndianToBytes(value: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
+  // 32 bits at a time: each bigint operation makes a new bigint, a number's do not.
   let v = value;
-  for (let i = length - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+  for (let i = length - 1; i >= 0; ) {
+    let word = Number(BigInt.asUintN(32, v));
+    for (let k = 0; k < 4 && i >= 0; k++, i--) {
+      out[i] = word & 0xff;
+      word >>>= 8;
+    }
+    if (i >= 0) v >>= 32n;
   }
   return out;
 }

@@ -43,6 +43,22 @@ interface Request {
 
 const U64 = (1n << 64n) - 1n;
 
+/** The options of an instruction given none: shared, not made per call. */
+const NO_OPTIONS: InstructionOptions = Object.freeze({});
+
+/** 64-bit register image of a value; the value itself when it already is one (no new bigint). */
+function u64(value: bigint): bigint {
+  return value >= 0n && value <= U64 ? value : BigInt.asUintN(64, value);
+}
+
+// Outcome names, built once rather than per instruction.
+const CC_OUTCOMES = ['cc0', 'cc1', 'cc2', 'cc3'];
+const STATUS_OUTCOMES = Array.from({ length: 256 }, (_, status) => `cc1/st${status}`);
+const PIC_OUTCOMES: string[] = [];
+function picOutcome(pic: number): string {
+  return (PIC_OUTCOMES[pic] ??= `pic${pic.toString(16).padStart(2, '0')}`);
+}
+
 /**
  * Bus-functional model of the CPU executing the zPCI instructions: the only way firmware
  * reaches the hardware. Each method drives the CpuPort handshake from a testbench process and
@@ -81,28 +97,28 @@ export class Cpu {
     this.responseWait = { timeout, what: `${port.path}.rsp_valid` };
   }
 
-  pcilg(fh: number, pcias: number, offset: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcilg(fh: number, pcias: number, offset: bigint, len: number, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCILG, fh, pcias, len, offset, data: 0n, gaddr: 0n, options });
   }
 
-  pcistg(fh: number, pcias: number, offset: bigint, len: number, data: bigint, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcistg(fh: number, pcias: number, offset: bigint, len: number, data: bigint, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCISTG, fh, pcias, len, offset, data, gaddr: 0n, options });
   }
 
-  pcistb(fh: number, pcias: number, offset: bigint, gaddr: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcistb(fh: number, pcias: number, offset: bigint, gaddr: bigint, len: number, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCISTB, fh, pcias, len, offset, data: 0n, gaddr, options });
   }
 
   /** MIO PCILG: the function and BAR are chosen by the MIO address. */
-  pcilgMio(address: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcilgMio(address: bigint, len: number, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCILG_MIO, fh: 0, pcias: 0, len, offset: address, data: 0n, gaddr: 0n, options });
   }
 
-  pcistgMio(address: bigint, len: number, data: bigint, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcistgMio(address: bigint, len: number, data: bigint, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCISTG_MIO, fh: 0, pcias: 0, len, offset: address, data, gaddr: 0n, options });
   }
 
-  pcistbMio(address: bigint, gaddr: bigint, len: number, options: InstructionOptions = {}): Promise<InstructionResult> {
+  pcistbMio(address: bigint, gaddr: bigint, len: number, options: InstructionOptions = NO_OPTIONS): Promise<InstructionResult> {
     return this.issue({ op: Op.PCISTB_MIO, fh: 0, pcias: 0, len, offset: address, data: 0n, gaddr, options });
   }
 
@@ -111,52 +127,56 @@ export class Cpu {
     k[outcome] = (k[outcome] ?? 0) + 1;
   }
 
-  private async issue(r: Request): Promise<InstructionResult> {
+  private issue(r: Request): Promise<InstructionResult> {
     // A ticket lock waited on with sim.until: a testbench process may only block on the
-    // simulator (awaiting a plain promise would stall the kernel).
+    // simulator (awaiting a plain promise would stall the kernel). The uncontended path adds
+    // no async frame of its own: one fewer promise per instruction.
     const ticket = this.nextTicket++;
-    if (this.serving !== ticket) {
-      await this.sim.until(() => this.serving === ticket, { timeout: this.timeout, what: `${this.port.path} ticket ${ticket}` });
-    }
+    return this.serving === ticket ? this.execute(r) : this.executeInTurn(r, ticket);
+  }
+
+  private async executeInTurn(r: Request, ticket: number): Promise<InstructionResult> {
+    await this.sim.until(() => this.serving === ticket, { timeout: this.timeout, what: `${this.port.path} ticket ${ticket}` });
+    return this.execute(r);
+  }
+
+  /** Drives one instruction through the port; the next ticket is served when it ends, however it ends. */
+  private async execute(r: Request): Promise<InstructionResult> {
     try {
-      return await this.execute(r);
+      const { sim, port } = this;
+      const kind = OP_NAMES[r.op];
+      // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
+      if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
+      await sim.until(this.readyHigh, this.readyWait);
+      const injected = this.beforeIssue?.(r.op);
+      if (injected) r = { ...r, options: { ...r.options, ...injected } };
+      port.reqOp.set(r.op);
+      port.reqFh.set(r.fh >>> 0);
+      port.reqPcias.set(r.pcias & 0xf);
+      port.reqLen.set(r.len & 0x1fff);
+      port.reqOffset.set(u64(r.offset));
+      port.reqData.set(u64(r.data));
+      port.reqGaddr.set(u64(r.gaddr));
+      port.reqProblemState.set(r.options.problemState ? 1 : 0);
+      port.reqR2Odd.set(r.options.r2Odd ? 1 : 0);
+      port.reqValid.set(1);
+      const t0 = sim.cycle;
+      this.lastIssueCycle = t0;
+      await sim.tick(); // accepted at this edge: req_ready was high and req_valid is now high
+      port.reqValid.set(0);
+      await sim.until(this.responseHigh, this.responseWait);
+      this.lastCycles = sim.cycle - t0;
+      const pic = port.rspPic.value;
+      if (pic !== 0) {
+        this.count(kind, picOutcome(pic));
+        throw new ProgramException(pic, kind, sim.cycle);
+      }
+      const cc = port.rspCc.value;
+      const status = port.rspStatus.value;
+      this.count(kind, cc === 1 ? STATUS_OUTCOMES[status] : CC_OUTCOMES[cc]);
+      return { cc, status, data: port.rspData.value };
     } finally {
       this.serving++;
     }
-  }
-
-  private async execute(r: Request): Promise<InstructionResult> {
-    const { sim, port } = this;
-    const kind = OP_NAMES[r.op];
-    // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
-    if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
-    await sim.until(this.readyHigh, this.readyWait);
-    const injected = this.beforeIssue?.(r.op);
-    if (injected) r = { ...r, options: { ...r.options, ...injected } };
-    port.reqOp.set(r.op);
-    port.reqFh.set(r.fh >>> 0);
-    port.reqPcias.set(r.pcias & 0xf);
-    port.reqLen.set(r.len & 0x1fff);
-    port.reqOffset.set(BigInt.asUintN(64, r.offset));
-    port.reqData.set(r.data & U64);
-    port.reqGaddr.set(BigInt.asUintN(64, r.gaddr));
-    port.reqProblemState.set(r.options.problemState ? 1 : 0);
-    port.reqR2Odd.set(r.options.r2Odd ? 1 : 0);
-    port.reqValid.set(1);
-    const t0 = sim.cycle;
-    this.lastIssueCycle = t0;
-    await sim.tick(); // accepted at this edge: req_ready was high and req_valid is now high
-    port.reqValid.set(0);
-    await sim.until(this.responseHigh, this.responseWait);
-    this.lastCycles = sim.cycle - t0;
-    const pic = port.rspPic.value;
-    if (pic !== 0) {
-      this.count(kind, `pic${pic.toString(16).padStart(2, '0')}`);
-      throw new ProgramException(pic, kind, sim.cycle);
-    }
-    const cc = port.rspCc.value;
-    const status = port.rspStatus.value;
-    this.count(kind, cc === 1 ? `cc1/st${status}` : `cc${cc}`);
-    return { cc, status, data: port.rspData.value };
   }
 }

@@ -12,12 +12,30 @@ import { Errno } from './errno.ts';
 
 /** ZPCI_CREATE_REQ: handle << 32 | address space << 16 | length (pci_io.h). */
 export function createRequest(fh: number, space: number, len: number): bigint {
-  return (BigInt(fh >>> 0) << 32n) | (BigInt(space & 0xff) << 16n) | BigInt(len & 0xffff);
+  // Drivers issue the same request word again and again: the last one is kept rather than rebuilt
+  // from five bigint temporaries.
+  const last = lastRequest;
+  if (last.fh === fh && last.space === space && last.len === len) return last.req;
+  const req = (BigInt(fh >>> 0) << 32n) | (BigInt(space & 0xff) << 16n) | BigInt(len & 0xffff);
+  lastRequest = { fh, space, len, req };
+  return req;
 }
 
-export function decodeRequest(req: bigint): { fh: number; space: number; len: number } {
-  return { fh: Number((req >> 32n) & 0xffff_ffffn), space: Number((req >> 16n) & 0xffn), len: Number(req & 0xffffn) };
+export function decodeRequest(req: bigint): { readonly fh: number; readonly space: number; readonly len: number } {
+  if (req === lastDecoded.req) return lastDecoded;
+  const fields = { fh: Number((req >> 32n) & 0xffff_ffffn), space: Number((req >> 16n) & 0xffn), len: Number(req & 0xffffn), req };
+  lastDecoded = fields;
+  return fields;
 }
+
+interface RequestFields {
+  readonly fh: number;
+  readonly space: number;
+  readonly len: number;
+  readonly req: bigint;
+}
+let lastRequest: RequestFields = { fh: 0, space: 0, len: 0, req: 0n };
+let lastDecoded: RequestFields = { fh: 0, space: 0, len: 0, req: 0n };
 
 /** One line of the s390dbf "zpci error" log the helpers write. */
 export interface ZpciLogEntry {

@@ -141,7 +141,8 @@ export class IsmVfioPciDevice {
   /** Largest of 8/4/2/1 that fits what is left and is naturally aligned at `off`. */
   private readSize(off: bigint, left: number): number {
     if (this.options.plantedFault === 'unaligned-reads' && left >= 8) return 8;
-    for (const size of [8, 4, 2]) if (left >= size && off % BigInt(size) === 0n) return size;
+    const misalignment = Number(off & 7n);
+    for (let size = 8; size > 1; size >>= 1) if (left >= size && misalignment % size === 0) return size;
     return 1;
   }
 
