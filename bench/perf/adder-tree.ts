@@ -8,6 +8,11 @@ export function nextRegister(i: number, value: number): number {
   return (value + i + 1) & MASK;
 }
 
+/** One adder's body; built by a function so it reads parameters, not loop-scoped constants (each read of those is checked for use before initialisation). */
+function adder(a: Signal<number>, b: Signal<number>, sum: Signal<number>): () => void {
+  return () => sum.set(a.value + b.value);
+}
+
 /**
  * The benchmark design: 64 16-bit registers that change every cycle, summed by a binary tree
  * of 63 combinational adders (6 levels, so each cycle settles through 6 delta cycles).
@@ -28,7 +33,7 @@ export class AdderTree extends Component {
         const b = level[j + 1];
         const width = 16 + depth + 1;
         const s = this.wire(`sum_l${depth}_${j / 2}`, width);
-        this.comb(`add_l${depth}_${j / 2}`, [a, b], () => s.set(a.value + b.value));
+        this.comb(`add_l${depth}_${j / 2}`, [a, b], adder(a, b, s));
         next.push(s);
       }
       level = next;
