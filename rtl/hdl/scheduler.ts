@@ -44,6 +44,8 @@ export class TestbenchScheduler {
   private yielding = false;
   /** A process ran in the current cycle (it may have changed state a waiting predicate reads). */
   ranInCycle = false;
+  /** Position of the process resumed last (wakeNext() goes on after it). */
+  private resumedAt = 0;
   /** The armed watchdog (it holds the whole machine until it fires, so dispose() clears it). */
   private watchdog: ReturnType<typeof setImmediate> | null = null;
 
@@ -209,39 +211,45 @@ export class TestbenchScheduler {
   }
 
   /**
-   * Resume every process whose wait is over, in creation order, settling after each. Returns
-   * null when none is ready (the common cycle: no promise is made), else the work to await.
+   * The testbench part of a cycle resumes every process whose wait is over, in creation order,
+   * settling after each: `wake()` resumes the first, and after each await of the returned promise
+   * the caller calls `parkedAgain()` (also when it rejects) and `wakeNext()`. null: no process
+   * (left) to resume — the common cycle makes no promise. The caller drives the loop so that a
+   * resume costs no async function of the kernel's own.
    */
   wake(): Promise<void> | null {
-    const procs = this.processes;
     this.ranInCycle = false;
-    for (let i = 0; i < procs.length; i++) {
-      const proc = procs[i];
-      if (proc.done) continue;
-      const r = this.ready(proc);
-      if (r !== false) return this.wakeFrom(i, r);
-    }
-    return null;
+    return this.resumeFrom(0);
   }
 
-  private async wakeFrom(first: number, firstReady: Error | true): Promise<void> {
+  /** The resumed process parked or finished (or the wait for it failed): back to top-level code. */
+  parkedAgain(): void {
+    this.current = null;
+    this.ev.writer = TOP_LEVEL;
+  }
+
+  /** After the resumed process parked: report its failure, settle its writes, resume the next ready one. */
+  wakeNext(): Promise<void> | null {
+    const proc = this.processes[this.resumedAt];
+    if (proc.error !== undefined) throw new ProcessError(proc.name, this.ev.cycle, proc.error);
+    this.ev.settle();
+    return this.resumeFrom(this.resumedAt + 1);
+  }
+
+  private resumeFrom(first: number): Promise<void> | null {
     const procs = this.processes;
     for (let i = first; i < procs.length; i++) {
       const proc = procs[i];
       if (proc.done) continue;
-      const r = i === first ? firstReady : this.ready(proc);
+      const r = this.ready(proc);
       if (r === false) continue;
       this.ranInCycle = true;
-      try {
-        await this.resumeProcess(proc, r instanceof Error ? r : undefined);
-      } finally {
-        this.current = null;
-        this.ev.writer = TOP_LEVEL;
-      }
-      if (proc.error !== undefined) throw new ProcessError(proc.name, this.ev.cycle, proc.error);
-      this.ev.settle();
+      this.resumedAt = i;
+      return this.resumeProcess(proc, r instanceof Error ? r : undefined);
     }
-    for (let i = procs.length - 1; i >= 0; i--) if (procs[i].done) procs.splice(i, 1);
+    // Only a process that ran can have finished.
+    if (this.ranInCycle) for (let i = procs.length - 1; i >= 0; i--) if (procs[i].done) procs.splice(i, 1);
+    return null;
   }
 
   /**

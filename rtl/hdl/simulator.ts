@@ -244,18 +244,23 @@ export class Simulator {
       this.start();
       tb.armWatchdog();
       let lastYield = performance.now();
-      if (!ev.published) {
-        const waking = tb.wake();
-        if (waking !== null) await waking;
-        ev.finishCycle();
-      }
+      // The current cycle's testbench part first, unless it is over (published).
+      let advance = ev.published;
       let sinceCheck = 0;
-      while (tb.alive > 0) {
-        if (ev.cycle >= limit) throw new SimTimeoutError(ev.cycle, `run limit reached with processes alive: ${tb.describeAlive()}`);
-        if (!tb.ranInCycle && this.skipIdle && ev.quiet) this.skipTo(Math.min(limit, tb.nextWake()));
-        ev.advance();
-        const waking = tb.wake();
-        if (waking !== null) await waking;
+      while (!advance || tb.alive > 0) {
+        if (advance) {
+          if (ev.cycle >= limit) throw new SimTimeoutError(ev.cycle, `run limit reached with processes alive: ${tb.describeAlive()}`);
+          if (!tb.ranInCycle && this.skipIdle && ev.quiet) this.skipTo(Math.min(limit, tb.nextWake()));
+          ev.advance();
+        }
+        advance = true;
+        for (let waking = tb.wake(); waking !== null; waking = tb.wakeNext()) {
+          try {
+            await waking;
+          } finally {
+            tb.parkedAgain();
+          }
+        }
         ev.finishCycle();
         if (++sinceCheck === YIELD_CHECK_CYCLES) {
           sinceCheck = 0;
