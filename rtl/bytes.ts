@@ -2,8 +2,15 @@
 
 /** Big-endian bytes → unsigned bigint. */
 export function bytesToBigEndian(bytes: Uint8Array): bigint {
+  // Up to 4 bytes are gathered in a number first: a bigint step makes a new bigint, a number's does not.
+  const n = bytes.length;
   let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  let i = 0;
+  for (let chunk = n % 4 || 4; i < n; chunk = 4) {
+    let word = 0;
+    for (const end = i + chunk; i < end; i++) word = word * 256 + bytes[i];
+    v = v === 0n ? BigInt(word) : (v << 32n) | BigInt(word); // only the first chunk is shorter, and v is 0n before it
+  }
   return v;
 }
 

@@ -1,4 +1,5 @@
 import { Component } from '../hdl/component.ts';
+import type { Signal, SignalValue } from '../hdl/signal.ts';
 import type { Simulator } from '../hdl/simulator.ts';
 import { DeviceStatus, type DevicePort } from './device-port.ts';
 
@@ -46,6 +47,8 @@ export class DevicePortChecker extends Component {
   private blockLen = 0;
   /** Blocks and beats checked, for tests and summaries. */
   readonly counts = { accesses: 0, blocks: 0, beats: 0 };
+  /** The port signals an idle link waits for (made once: the kernel copies the list). */
+  private readonly idleLinkWakeOn: readonly Signal<SignalValue>[];
 
   constructor(
     sim: Simulator,
@@ -54,6 +57,7 @@ export class DevicePortChecker extends Component {
     private readonly port: DevicePort,
   ) {
     super(sim, name, parent);
+    this.idleLinkWakeOn = [port.accValid, port.accDone, port.blkValid, port.blkAccept, port.beatValid, port.doneValid];
     this.seq('check', () => this.checkEdge());
   }
 
@@ -73,7 +77,7 @@ export class DevicePortChecker extends Component {
     ) {
       this.prevAccDone = this.prevBlkAccept = this.prevDone = 0;
       // Until a port signal rises, every edge would find the same idle link.
-      this.idle([p.accValid, p.accDone, p.blkValid, p.blkAccept, p.beatValid, p.doneValid]);
+      this.idle(this.idleLinkWakeOn);
       return;
     }
     // Single accesses.

@@ -25,6 +25,9 @@ import type { CpuPort } from './cpu-port.ts';
 import { MIO_BAR_STRIDE, type FunctionConfig } from './function-config.ts';
 import type { StoreBlockEngine } from './store-block-engine.ts';
 
+/** All-ones masks of 0..15 bytes (a 4-bit length), made once rather than per instruction. */
+const ONES = Array.from({ length: 16 }, (_, len) => (1n << BigInt(8 * len)) - 1n);
+
 const enum Fsm {
   IDLE = 0,
   CHECK = 1,
@@ -121,7 +124,7 @@ export class PciFunctionUnit extends Component {
       this.chkRow.set(row);
       respond(cc, status, 0n, pic);
     };
-    const ones = (len: number): bigint => (1n << BigInt(8 * len)) - 1n;
+    const ones = (len: number): bigint => ONES[len];
 
     /** The checks, in table order; ends by responding or by starting the device side. */
     const verdict = (): void => {
@@ -229,6 +232,10 @@ export class PciFunctionUnit extends Component {
       this.fsm.set(Fsm.BLOCK);
     };
 
+    // Wake-up lists made once: the kernel copies them, so each idle edge allocates nothing.
+    const wakeOnRequest = [cpu.reqValid, cpu.reqReady];
+    const wakeOnAccessDone = [dev.accDone];
+    const wakeOnCompletion = [sbe.cplValid];
     this.unit = this.seq('unit', () => {
       const fsm = this.fsm.value;
       // No pulse to drop in this edge: waiting, the unit may declare itself idle.
@@ -246,7 +253,7 @@ export class PciFunctionUnit extends Component {
           dev.reset.set(1);
         }
         if (cpu.reqValid.value === 0 || cpu.reqReady.value === 0) {
-          if (idleNow) this.idle([cpu.reqValid, cpu.reqReady]);
+          if (idleNow) this.idle(wakeOnRequest);
           return;
         }
         cpu.reqReady.set(0);
@@ -274,7 +281,7 @@ export class PciFunctionUnit extends Component {
       if (this.chkDone.value) this.chkDone.set(0);
       if (fsm === Fsm.ACCESS) {
         if (dev.accDone.value === 0) {
-          if (quiet) this.idle([dev.accDone]);
+          if (quiet) this.idle(wakeOnAccessDone);
           return;
         }
         dev.accValid.set(0);
@@ -292,7 +299,7 @@ export class PciFunctionUnit extends Component {
       const startHigh = sbe.start.value;
       if (startHigh) sbe.start.set(0);
       if (sbe.cplValid.value === 0) {
-        if (quiet && startHigh === 0) this.idle([sbe.cplValid]);
+        if (quiet && startHigh === 0) this.idle(wakeOnCompletion);
         return;
       }
       const st = sbe.cplStatus.value;

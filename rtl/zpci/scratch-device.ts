@@ -37,6 +37,11 @@ export interface DeviceWrite {
 
 const PAGE = 4096;
 
+// The verdicts that carry nothing but the outcome, shared rather than made per access.
+const OK: TargetVerdict = Object.freeze({ status: DeviceStatus.OK, code: 0 });
+const BUSY: TargetVerdict = Object.freeze({ status: DeviceStatus.BUSY, code: 0 });
+const STORED: AccessVerdict = Object.freeze({ status: DeviceStatus.OK, code: 0, rdata: 0n });
+
 /**
  * A RAM-backed PCI device on a DevicePort: BARs of configurable size, a config space (vendor and
  * device ID little-endian at 0 and 2, otherwise RAM), configurable latencies and back-pressure,
@@ -82,6 +87,7 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
     this.config = new Uint8Array(this.opts.configSize);
     this.initConfig();
     this.target = new DevicePortTarget(sim, 'port', this, port, this, { readyPattern: this.opts.readyPattern });
+    const wakeOnRequest = [port.accValid, port.blkValid, port.reset]; // made once: the kernel copies it
     this.seq('device', () => {
       if (port.reset.value) {
         this.tally.resets++;
@@ -91,7 +97,7 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
         return;
       }
       if (this.target.waiting) {
-        this.idle([port.accValid, port.blkValid, port.reset]);
+        this.idle(wakeOnRequest);
         return;
       }
       this.target.step();
@@ -116,14 +122,14 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
     if (this.busyNext > 0) {
       this.busyNext--;
       this.tally.busy++;
-      return { status: DeviceStatus.BUSY, code: 0 };
+      return BUSY;
     }
     if (this.errorNext > 0) {
       this.errorNext--;
       this.tally.errors++;
       return { status: DeviceStatus.ERROR, code: this.errorCode };
     }
-    return { status: DeviceStatus.OK, code: 0 };
+    return OK;
   }
 
   // ------------------------------------------------------------ DevicePortTargetLogic
@@ -134,14 +140,14 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
 
   access(write: boolean, space: number, offset: bigint, len: number, wdata: bigint): AccessVerdict {
     const v = this.verdict();
-    if (v.status !== DeviceStatus.OK) return { ...v, rdata: 0n };
+    if (v.status !== DeviceStatus.OK) return { status: v.status, code: v.code, rdata: 0n };
     if (write) {
       this.tally.stores++;
       this.store(space, offset, bigEndianToBytes(wdata, len));
-      return { ...v, rdata: 0n };
+      return STORED;
     }
     this.tally.loads++;
-    return { ...v, rdata: bytesToBigEndian(this.load(space, offset, len)) };
+    return { status: DeviceStatus.OK, code: 0, rdata: bytesToBigEndian(this.load(space, offset, len)) };
   }
 
   headerLatency(): number {
@@ -161,7 +167,7 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
 
   blockDone(space: number, offset: bigint, bytes: Uint8Array): TargetVerdict {
     this.store(space, offset, bytes.slice());
-    return { status: DeviceStatus.OK, code: 0 };
+    return OK;
   }
 
   // ------------------------------------------------------------ storage

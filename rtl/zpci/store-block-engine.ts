@@ -61,12 +61,14 @@ export class StorageFetchPort extends Component {
       }
     };
 
+    // Wake-up lists made once: the kernel copies them, so each idle edge allocates nothing.
+    const wakeOnRequest = [this.reqValid];
     this.seq('fetch', () => {
       if (this.busy.value === 0) {
         const rspHigh = this.rspValid.value;
         if (rspHigh) this.rspValid.set(0);
         if (this.reqValid.value === 0) {
-          if (rspHigh === 0) this.idle([this.reqValid]);
+          if (rspHigh === 0) this.idle(wakeOnRequest);
           return;
         }
         const base = this.reqAddr.value;
@@ -189,13 +191,19 @@ export class StoreBlockEngine extends Component {
       this.state.set(SbeState.IDLE);
     };
 
+    // Wake-up lists made once: the kernel copies them, so each idle edge allocates nothing.
+    const wakeOnStart = [this.start];
+    const wakeOnAccept = [dev.blkAccept];
+    const wakeOnMemory = [mem.rspValid];
+    const wakeOnBeatReady = [dev.beatReady];
+    const wakeOnDone = [dev.doneValid];
     this.seq('engine', () => {
       const st = this.state.value;
       if (st === SbeState.IDLE) {
         const cplHigh = this.cplValid.value;
         if (cplHigh) this.cplValid.set(0);
         if (this.start.value === 0) {
-          if (cplHigh === 0) this.idle([this.start]);
+          if (cplHigh === 0) this.idle(wakeOnStart);
           return;
         }
         const off = this.offset.value;
@@ -222,7 +230,7 @@ export class StoreBlockEngine extends Component {
       }
       if (st === SbeState.HEADER) {
         if (dev.blkAccept.value === 0) {
-          this.idle([dev.blkAccept]);
+          this.idle(wakeOnAccept);
           return;
         }
         dev.blkValid.set(0);
@@ -242,7 +250,7 @@ export class StoreBlockEngine extends Component {
         const reqHigh = mem.reqValid.value;
         if (reqHigh) mem.reqValid.set(0);
         if (mem.rspValid.value === 0) {
-          if (reqHigh === 0) this.idle([mem.rspValid]);
+          if (reqHigh === 0) this.idle(wakeOnMemory);
           return;
         }
         const i = this.fetched.value;
@@ -256,7 +264,7 @@ export class StoreBlockEngine extends Component {
       }
       if (st === SbeState.STREAM) {
         if (dev.beatReady.value === 0) {
-          this.idle([dev.beatReady]);
+          this.idle(wakeOnBeatReady);
           return;
         }
         const sum = this.beSum.value + enabledLanes(dev.beatBe.value);
@@ -275,7 +283,7 @@ export class StoreBlockEngine extends Component {
       }
       // DONE_WAIT
       if (dev.doneValid.value === 0) {
-        this.idle([dev.doneValid]);
+        this.idle(wakeOnDone);
         return;
       }
       complete(dev.doneStatus.value, dev.doneCode.value);
