@@ -147,7 +147,7 @@ export class Cpu {
       const kind = OP_NAMES[r.op];
       // The request word's length field is 16 bits wide; the hardware decodes 13 (PCISTB) or 4 (PCILG/PCISTG).
       if (!Number.isInteger(r.len) || r.len < 0 || r.len > 0xffff) throw new RangeError(`${kind}: length ${r.len} does not fit the request word`);
-      await sim.until(this.readyHigh, this.readyWait);
+      if (!this.readyHigh()) await sim.until(this.readyHigh, this.readyWait);
       const injected = this.beforeIssue?.(r.op);
       if (injected) r = { ...r, options: { ...r.options, ...injected } };
       port.reqOp.set(r.op);

@@ -100,6 +100,10 @@ export class InstructionMonitor {
         len: p.reqLen.value,
         offset: p.reqOffset.value,
         gaddr: p.reqGaddr.value,
+        // The answer's fields exist from the start: added later, they would grow the object's storage.
+        cc: undefined,
+        status: undefined,
+        pic: undefined,
       };
       this.seen.push(insn);
       for (const rule of this.driverRules) {

@@ -37,7 +37,7 @@ export function checkLegality(seen: readonly ObservedInstruction[], maxstbl: num
     if (isMio(i.op)) throw new RuleBroken('never an MIO form', call, `${OP_NAMES[i.op]} issued: ${where(i)}`);
     if (i.fh !== fh) throw new RuleBroken('the current function handle', call, `handle 0x${i.fh.toString(16)}, current 0x${fh.toString(16)}: ${where(i)}`);
     if (i.kind === 'PCILG') {
-      if (![1, 2, 4, 8].includes(i.len)) throw new RuleBroken('PCILG is 1, 2, 4 or 8 bytes', call, where(i));
+      if (i.len !== 1 && i.len !== 2 && i.len !== 4 && i.len !== 8) throw new RuleBroken('PCILG is 1, 2, 4 or 8 bytes', call, where(i));
       if (Number(i.offset % 8n) + i.len > 8) throw new RuleBroken('PCILG within one doubleword', call, where(i));
     } else if (i.kind === 'PCISTB') {
       if (i.len < 1 || i.len > maxstbl) throw new RuleBroken(`PCISTB at most maxstbl (${maxstbl})`, call, where(i));

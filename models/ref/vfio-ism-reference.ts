@@ -72,13 +72,18 @@ export interface ExpectedInstruction {
 
 /** Largest of 8/4/2/1 that is naturally aligned at `at` and fits `left` (ism_vfio_pci_do_io_r). */
 function barReadWidth(at: bigint, left: number): number {
-  for (const w of [8, 4, 2]) if (left >= w && at % BigInt(w) === 0n) return w;
-  return 1;
+  return naturalWidth(at, left, 8);
 }
 
 /** Largest of 4/2/1 that is naturally aligned at `at` and fits `left` (vfio_pci_config_rw_single). */
 function configWidth(at: bigint, left: number): number {
-  for (const w of [4, 2]) if (left >= w && at % BigInt(w) === 0n) return w;
+  return naturalWidth(at, left, 4);
+}
+
+/** Largest power of two up to `widest` that is naturally aligned at `at` and fits `left` (one bigint step, not one per width). */
+function naturalWidth(at: bigint, left: number, widest: 8 | 4): number {
+  const misalignment = Number(at & 7n);
+  for (let w = widest; w > 1; w >>= 1) if (left >= w && misalignment % w === 0) return w;
   return 1;
 }
 
