@@ -55,8 +55,15 @@ function u64(value: bigint): bigint {
 const CC_OUTCOMES = ['cc0', 'cc1', 'cc2', 'cc3'];
 const STATUS_OUTCOMES = Array.from({ length: 256 }, (_, status) => `cc1/st${status}`);
 const PIC_OUTCOMES: string[] = [];
-function picOutcome(pic: number): string {
+
+/** The outcome name of an instruction a program interruption suppressed, e.g. "pic06". */
+export function picOutcome(pic: number): string {
   return (PIC_OUTCOMES[pic] ??= `pic${pic.toString(16).padStart(2, '0')}`);
+}
+
+/** The outcome name of a completed instruction: "cc0", "cc2", "cc3" or with cc 1 its status, "cc1/st16". */
+export function ccOutcome(cc: number, status: number): string {
+  return cc === 1 ? STATUS_OUTCOMES[status] : CC_OUTCOMES[cc];
 }
 
 /**
@@ -173,7 +180,7 @@ export class Cpu {
       }
       const cc = port.rspCc.value;
       const status = port.rspStatus.value;
-      this.count(kind, cc === 1 ? STATUS_OUTCOMES[status] : CC_OUTCOMES[cc]);
+      this.count(kind, ccOutcome(cc, status));
       return { cc, status, data: port.rspData.value };
     } finally {
       this.serving++;

@@ -3,6 +3,7 @@ import { Simulator } from '../../rtl/hdl/simulator.ts';
 import { VcdWriter } from '../../rtl/hdl/vcd-writer.ts';
 import { FunctionState } from '../../rtl/zpci/codes.ts';
 import { ScratchMachine } from '../host/zpci-machine.ts';
+import { ccOutcome, picOutcome } from '../host/cpu.ts';
 import { Errno, errnoName } from '../linux/errno.ts';
 import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
@@ -119,7 +120,7 @@ function account(real: Real): void {
   real.counters.instructions += seen.length;
   for (const i of seen) {
     const k = (real.counters.byKind[i.kind] ??= {});
-    const outcome = i.pic !== undefined ? `pic${i.pic.toString(16).padStart(2, '0')}` : i.cc === 1 ? `cc1/st${i.status}` : `cc${i.cc ?? '?'}`;
+    const outcome = i.pic !== undefined ? picOutcome(i.pic) : i.cc === undefined ? 'cc?' : ccOutcome(i.cc, i.status!);
     k[outcome] = (k[outcome] ?? 0) + 1;
   }
   real.monitor.clear();

@@ -92,18 +92,30 @@ export class VfioDevice {
     return info;
   }
 
-  /** pread(2) into a user buffer at `userAddress`: bytes read or -errno. */
-  async preadRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
-    this.requireOpen('pread');
-    VfioDevice.requireCount('pread', count);
-    return this.driver.read(this.user, userAddress, count, { value: offset });
+  /**
+   * pread(2) into a user buffer at `userAddress`: bytes read or -errno. Not async: the driver's
+   * promise is returned as it is (an async wrapper would add a promise and a thenable job per
+   * call); a refusal still rejects.
+   */
+  preadRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
+    try {
+      this.requireOpen('pread');
+      VfioDevice.requireCount('pread', count);
+      return this.driver.read(this.user, userAddress, count, { value: offset });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  /** pwrite(2) from a user buffer at `userAddress`: bytes written or -errno. */
-  async pwriteRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
-    this.requireOpen('pwrite');
-    VfioDevice.requireCount('pwrite', count);
-    return this.driver.write(this.user, userAddress, count, { value: offset });
+  /** pwrite(2) from a user buffer at `userAddress`: bytes written or -errno (not async, as preadRaw). */
+  pwriteRaw(userAddress: number, count: number, offset: bigint): Promise<number> {
+    try {
+      this.requireOpen('pwrite');
+      VfioDevice.requireCount('pwrite', count);
+      return this.driver.write(this.user, userAddress, count, { value: offset });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Read up to `count` bytes at file offset `offset`; fewer at the end of a region. */
