@@ -136,16 +136,18 @@ export class ZpciInstructions {
     if ((fh & 0x8000_0000) === 0) return { rc: -Errno.ENODEV, value: 0xffff_ffff };
     const r = await this.load(createRequest(fh, 15, len), BigInt(offset));
     if (r.rc !== 0) return { rc: r.rc, value: 0xffff_ffff };
+    // The low 4 bytes hold the (at most 4) loaded bytes: swapped as a number, not a bigint per byte.
+    const word = Number(BigInt.asUintN(32, r.data));
     let value = 0;
-    for (let i = 0; i < len; i++) value |= Number((r.data >> BigInt(8 * (len - 1 - i))) & 0xffn) << (8 * i);
+    for (let i = 0; i < len; i++) value |= ((word >>> (8 * (len - 1 - i))) & 0xff) << (8 * i);
     return { rc: 0, value: value >>> 0 };
   }
 
   /** zpci_cfg_store: the little-endian value becomes address-ordered bytes for PCISTG space 15. */
   async configStore(fh: number, offset: number, len: 1 | 2 | 4, value: number): Promise<number> {
     if ((fh & 0x8000_0000) === 0) return -Errno.ENODEV;
-    let data = 0n;
-    for (let i = 0; i < len; i++) data = (data << 8n) | BigInt((value >>> (8 * i)) & 0xff);
-    return this.store(data, createRequest(fh, 15, len), BigInt(offset));
+    let bytes = 0; // at most 4 bytes: exact as a number, one bigint at the end
+    for (let i = 0; i < len; i++) bytes = bytes * 256 + ((value >>> (8 * i)) & 0xff);
+    return this.store(BigInt(bytes), createRequest(fh, 15, len), BigInt(offset));
   }
 }

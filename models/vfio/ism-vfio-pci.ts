@@ -34,6 +34,9 @@ export interface IsmVfioOptions {
   readonly plantedFault?: PlantedFault;
 }
 
+/** A read step's size (1, 2, 4 or 8) as the bigint the position advances by, made once. */
+const STEPS = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n];
+
 /** A file position that the read/write paths advance, like loff_t *ppos. */
 export interface FilePosition {
   value: bigint;
@@ -117,12 +120,13 @@ export class IsmVfioPciDevice {
   }
 
   /** ism_vfio_pci_rw: count 0 does nothing; config index, BAR indices, anything else -EINVAL. */
-  private async rw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
-    if (count === 0) return 0;
+  private rw(user: UserMemory, buf: number, count: number, ppos: FilePosition, isWrite: boolean): Promise<number> {
+    // Not async: the region's promise is returned as it is (no wrapper promise and thenable job per call).
+    if (count === 0) return Promise.resolve(0);
     const index = regionIndexOf(ppos.value);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) return this.configRw(user, buf, count, ppos, isWrite);
     if (index >= VFIO_PCI_BAR0_REGION_INDEX && index <= VFIO_PCI_BAR5_REGION_INDEX) return this.barRw(user, buf, count, ppos, isWrite);
-    return -Errno.EINVAL;
+    return Promise.resolve(-Errno.EINVAL);
   }
 
   /** ism_vfio_pci_bar_rw: BAR present, position inside, count clamped; position advanced on success. */
@@ -160,7 +164,7 @@ export class IsmVfioPciDevice {
       if (user.copyTo(buf + done, bytes) !== 0) return -Errno.EFAULT;
       left -= size;
       done += size;
-      at += BigInt(size);
+      at += STEPS[size];
     }
     return done;
   }

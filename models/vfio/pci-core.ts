@@ -78,8 +78,9 @@ export function vfioPciCoreCloseDevice(zdev: ZpciDev): void {
  * program check).
  */
 export async function vfioPciConfigRwSingle(zdev: ZpciDev, user: UserMemory, buf: number, count: number, pos: bigint, isWrite: boolean): Promise<number> {
-  const cfgSize = BigInt(zdev.cfgSize);
-  if (pos < 0n || pos >= cfgSize || pos + BigInt(count) > cfgSize) return -Errno.EFAULT;
+  // Compared with the number cfgSize directly (no bigint made); inside config space pos is a small exact number.
+  const cfgSize = zdev.cfgSize;
+  if (pos < 0n || pos >= cfgSize || Number(pos) + count > cfgSize) return -Errno.EFAULT;
   const at = Number(pos);
   const size = count >= 4 && at % 4 === 0 ? 4 : count >= 2 && at % 2 === 0 ? 2 : 1;
   if (isWrite) {
