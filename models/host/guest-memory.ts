@@ -3,6 +3,14 @@ import { bigEndianToBytes, bytesToBigEndian } from '../../rtl/bytes.ts';
 
 export const PAGE_SIZE = 4096;
 
+/** A few bytes are copied in a loop: a subarray view for them would cost more than the copy. */
+const COPY_LOOP_LIMIT = 64;
+
+function copyFromPage(out: Uint8Array, at: number, page: Uint8Array, inPage: number, n: number): void {
+  if (n <= COPY_LOOP_LIMIT) for (let i = 0; i < n; i++) out[at + i] = page[inPage + i];
+  else out.set(page.subarray(inPage, inPage + n), at);
+}
+
 /**
  * A VM's storage: sparse and page-granular, so a 1 MiB DMB or a 4 KiB SBA costs only the
  * pages that were written. Untouched pages read as zero. Multi-byte accessors are big-endian
@@ -52,7 +60,7 @@ export class GuestMemory implements HostMemory {
       const inPage = a % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - inPage, length - done);
       const page = this.pages.get(pageNo);
-      if (page) out.set(page.subarray(inPage, inPage + n), done);
+      if (page) copyFromPage(out, done, page, inPage, n);
       done += n;
     }
     return out;
@@ -81,7 +89,8 @@ export class GuestMemory implements HostMemory {
       const pageNo = Math.floor(a / PAGE_SIZE);
       const inPage = a % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - inPage, bytes.length - done);
-      this.writablePage(pageNo).set(bytes.subarray(done, done + n), inPage);
+      // The whole array when it fits one page (the usual small copy): no subarray view made.
+      this.writablePage(pageNo).set(n === bytes.length ? bytes : bytes.subarray(done, done + n), inPage);
       done += n;
     }
   }

@@ -166,7 +166,8 @@ export class ScratchDevice extends Component implements DevicePortTargetLogic {
   }
 
   blockDone(space: number, offset: bigint, bytes: Uint8Array): TargetVerdict {
-    this.store(space, offset, bytes.slice());
+    // Copied only when the write log keeps it: the array is the target's buffer (poke copies the bytes).
+    this.store(space, offset, this.opts.logWrites ? bytes.slice() : bytes);
     return OK;
   }
 
