@@ -9,6 +9,7 @@ import type { VfioIsmFirmwareFactory } from '../vfio/firmware.ts';
 import type { PlantedFault } from '../vfio/ism-vfio-pci.ts';
 import { regionOffset, type RegionInfo } from '../vfio/regions.ts';
 import { VfioDevice, VfioError } from '../vfio/vfio-device.ts';
+import { DeviceBytes } from './device-bytes.ts';
 import { FuzzCoverage, type CoverageTable } from './fuzz-coverage.ts';
 import { DEVICE_ERROR_STATUSES, InstructionFaultInjector, describeFault, faultAnswer, type InjectedFault } from './instruction-fault-injector.ts';
 import { InstructionMonitor } from './instruction-monitor.ts';
@@ -54,8 +55,8 @@ interface ArmedFault {
 
 interface Model {
   readonly f: VfioFunctionModel;
-  /** Device bytes written so far, keyed by byteKey(space, position). */
-  readonly bytes: Map<number, number>;
+  /** The device's bytes as the reference expects them. */
+  readonly bytes: DeviceBytes;
   /** The function's state as the reference sees it: 'error' after an error-state fault until recovered. */
   state: 'ok' | 'error';
   armed: ArmedFault | undefined;
@@ -85,20 +86,10 @@ function resolve(f: VfioFunctionModel, index: number, spec: PositionSpec): bigin
   return regionOffset(index) + (pos < 0n ? 0n : pos);
 }
 
-function initialByte(space: number, position: number): number {
-  if (space !== 15 || position > 3) return 0;
-  return [0x14, 0x10, 0xed, 0x04][position];
-}
-
-/** One number per device byte: positions stay below 2^49 (BAR 0 is 2^48 bytes), so space * 2^49 + position is exact. */
-function byteKey(space: number, position: number): number {
-  return space * 2 ** 49 + position;
-}
-
 function modelBytes(model: Model, space: number, position: bigint, n: number): number[] {
   const out: number[] = [];
   const first = Number(position);
-  for (let i = 0; i < n; i++) out.push(model.bytes.get(byteKey(space, first + i)) ?? initialByte(space, first + i));
+  for (let i = 0; i < n; i++) out.push(model.bytes.get(space, first + i));
   return out;
 }
 
@@ -255,7 +246,7 @@ function checkDevice(model: Model, real: Real, call: CallSpec, e: CallExpectatio
   } else if (space !== undefined && expected.completed > 0) {
     const written = call.write;
     const first = Number(access.position!);
-    for (let i = 0; i < expected.completed; i++) model.bytes.set(byteKey(space, first + i), written[i]);
+    for (let i = 0; i < expected.completed; i++) model.bytes.set(space, first + i, written[i]);
     const back = scratch.load(space, access.position!, expected.completed);
     const diff = back.findIndex((b, i) => b !== written[i]);
     if (diff >= 0) throw new RuleBroken('the device holds the bytes written', name, `device byte ${diff} is 0x${back[diff].toString(16)}, wrote 0x${written[diff].toString(16)}`);
@@ -509,7 +500,7 @@ async function runCase(c: FuzzCase, cmds: Iterable<fc.AsyncCommand<Model, Real>>
   sim.process('fuzz', async () => {
     const target = VfioDevice.open(machine.zdev, { plantedFault: options.plantedFault, firmware: options.firmware });
     try {
-      await fc.asyncModelRun(() => ({ model: { f, bytes: new Map(), state: 'ok' as const, armed: undefined } as Model, real: { target, machine, monitor, injector, counters, coverage } }), cmds);
+      await fc.asyncModelRun(() => ({ model: { f, bytes: new DeviceBytes(), state: 'ok' as const, armed: undefined } as Model, real: { target, machine, monitor, injector, counters, coverage } }), cmds);
     } catch (e) {
       failure = e;
     }
