@@ -7,6 +7,7 @@ import { describeFailure, runVfioFuzz } from '../models/ref/vfio-fuzz.ts';
 import { defaultWorkers, mergeCampaigns, runCampaign, shardUnits, type CampaignReport } from './fuzz-campaign.ts';
 import { formatCampaign, fromJson, toJson, toJunit } from './fuzz-results.ts';
 import { integer } from './integer-option.ts';
+import { humanLines, TO_STDOUT, writeJson } from './json-output.ts';
 import { prepareOutput } from './output-path.ts';
 import { WAVES_DIR } from './project.ts';
 import { UsageError } from './usage-error.ts';
@@ -36,7 +37,7 @@ interface Outputs {
 function prepareOutputs(out: Outputs, inputs: readonly string[] = []): Outputs {
   return {
     ...out,
-    json: out.json === undefined ? undefined : prepareOutput(out.json, '--json', inputs),
+    json: out.json === undefined || out.json === TO_STDOUT ? out.json : prepareOutput(out.json, '--json', inputs),
     junit: out.junit === undefined ? undefined : prepareOutput(out.junit, '--junit', inputs),
   };
 }
@@ -48,11 +49,12 @@ function wavesDir(): string {
 
 /** Print the summary, write the requested result files, set the exit code. */
 function finish(report: CampaignReport & { readonly missingShards?: number[] }, out: Outputs): void {
-  console.log(formatCampaign(report));
-  if (out.json) writeFileSync(out.json, JSON.stringify(toJson(report), null, 2) + '\n');
+  const say = humanLines(out.json);
+  say(formatCampaign(report));
+  if (out.json) writeJson(out.json, JSON.stringify(toJson(report), null, 2) + '\n');
   if (out.junit) writeFileSync(out.junit, toJunit(report, out.requireCoverage === true));
   const empty = emptyBins(report.coverage);
-  if (out.requireCoverage && empty.length > 0) console.log(`coverage     ${empty.length} bin${empty.length === 1 ? '' : 's'} stayed empty (--require-coverage)`);
+  if (out.requireCoverage && empty.length > 0) say(`coverage     ${empty.length} bin${empty.length === 1 ? '' : 's'} stayed empty (--require-coverage)`);
   if (report.failures.length > 0 || (out.requireCoverage && empty.length > 0)) process.exitCode = 1;
 }
 
@@ -80,7 +82,8 @@ interface FuzzOpts extends Outputs {
 async function fuzzAction(opts: FuzzOpts): Promise<void> {
   // A C driver is built (or found in the cache) before anything runs: a build error is a usage error.
   const firmware = opts.driver === undefined ? undefined : await loadDriverOption(opts.driver);
-  if (opts.driver !== undefined) console.log(firmwareLine(opts.driver));
+  const say = humanLines(opts.json);
+  if (opts.driver !== undefined) say(firmwareLine(opts.driver));
   if (opts.replay) {
     const { seed, path } = opts.replay;
     const r = await runVfioFuzz({ seed, replayPath: path, commandsPerRun: opts.commands, wavesDir: wavesDir(), firmware }).catch((e: unknown) => {
@@ -112,7 +115,7 @@ async function fuzzAction(opts: FuzzOpts): Promise<void> {
   });
   bar?.stop();
   finish(report, out);
-  if (opts.driver !== undefined && report.failures.length > 0) console.log(`  (the replay goes through the C driver too: add --driver ${opts.driver})`);
+  if (opts.driver !== undefined && report.failures.length > 0) say(`  (the replay goes through the C driver too: add --driver ${opts.driver})`);
 }
 
 /** `ism-sim fuzz`: the property fuzzer of the vfio-ism I/O paths, on every core, sharded across machines. */
@@ -127,7 +130,7 @@ export function fuzzCommand(): Command {
     .addOption(new Option('--replay <seed:path>', 'replay exactly one failing case, as a failure prints it').argParser(replayOption).conflicts(['runs', 'seconds', 'workers', 'shard', 'json', 'junit', 'requireCoverage']))
     .addOption(new Option('--workers <n>', 'threads running units in parallel: this one and n - 1 worker threads (default: the machine\'s cores)').argParser(integer('--workers', 1, 256)))
     .addOption(new Option('--shard <k/n>', 'run only the k-th of n disjoint slices of the campaign (merge the JSON results with `fuzz merge`)').argParser(shardOption))
-    .option('--json <file>', 'write the results as JSON (the input of `fuzz merge`)')
+    .option('--json <file>', 'write the results as JSON (the input of `fuzz merge`); - prints the JSON on stdout and the summary on stderr')
     .option('--junit <file>', 'write a JUnit XML report (one test case per seed, one for coverage)')
     .option('--require-coverage', 'fail the run if a coverage bin stayed empty')
     .option('--driver <main.c>', DRIVER_OPTION_HELP)
@@ -137,7 +140,7 @@ export function fuzzCommand(): Command {
     .command('merge')
     .description('the campaign summary of several shards\' --json results')
     .argument('<files...>', 'JSON results of `ism-sim fuzz --shard k/n --json <file>`')
-    .option('--json <file>', 'write the merged results as JSON')
+    .option('--json <file>', 'write the merged results as JSON; - prints the JSON on stdout and the summary on stderr')
     .option('--junit <file>', 'write a JUnit XML report of the merged campaign')
     .option('--require-coverage', 'fail if a coverage bin stayed empty in the whole campaign')
     // `fuzz merge a b --json f`: fuzz itself may have taken the shared option names, so read both levels.

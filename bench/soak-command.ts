@@ -3,12 +3,13 @@
  * table; on a violation also the seed, the fault schedule, a shrunk replay command and the
  * waveform of the failing window; `--json` writes the same as JSON. Exit status 1 on a violation.
  */
-import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSoak } from './soak/engine.ts';
 import { FAULT_DESCRIPTIONS, FAULT_KINDS, formatSchedule, parseSchedule, type FaultKind } from './soak/faults.ts';
 import { formatSoakReport, replayCommand } from './soak/report.ts';
 import { integer } from './integer-option.ts';
+import { humanLines, TO_STDOUT, writeJson } from './json-output.ts';
+import { prepareOutput } from './output-path.ts';
 import { shrinkFailure } from './soak/shrink.ts';
 import { PLANTED_BUGS, type PlantedBug, type SoakOptions } from './soak/state.ts';
 
@@ -50,10 +51,13 @@ export function soakCommand(): Command {
     .option('--schedule <list>', 'replay exactly these faults (a failing soak prints them) instead of a seeded schedule')
     .option('--fault-interval <cycles>', 'mean cycles between faults', integer('--fault-interval', 1000, 1e9), 60_000)
     .addOption(new Option('--plant <bug>', 'run a deliberately broken stack, to watch the soak catch it').choices([...PLANTED_BUGS]))
-    .option('--json <file>', 'also write the report as JSON')
+    .option('--json <file>', 'also write the report as JSON; - prints the JSON on stdout and the summary on stderr')
     .option('--no-shrink', 'on a violation, do not shrink the failing schedule')
     .option('--wave <vcd>', 'where the failing window\'s waveform goes (default waves/soak-violation-<seed>.vcd)')
     .action(async (opts: SoakCliOptions) => {
+      // A result file that cannot be written is refused before a long soak runs.
+      const jsonPath = opts.json === undefined || opts.json === TO_STDOUT ? opts.json : prepareOutput(opts.json, '--json');
+      const say = humanLines(opts.json);
       const schedule = opts.schedule !== undefined ? parseSchedule(opts.schedule, opts.vms) : undefined;
       const options: SoakOptions = {
         seed: opts.seed,
@@ -69,12 +73,12 @@ export function soakCommand(): Command {
       };
       const report = await runSoak(options);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      console.log(formatSoakReport(report));
+      say(formatSoakReport(report));
       const json: Record<string, unknown> = { ...report };
       if (report.violationCount > 0) {
         process.exitCode = 1;
-        console.log(`seed         ${report.seed}`);
-        console.log(`schedule     ${report.schedule || '(no faults)'}`);
+        say(`seed         ${report.seed}`);
+        say(`schedule     ${report.schedule || '(no faults)'}`);
         let replay: SoakOptions = schedule
           ? { ...options, onProgress: undefined }
           : { ...options, schedule: parseSchedule(report.schedule, opts.vms), ops: options.ops ?? report.stoppedAtOps, seconds: undefined, stopAtViolation: true, onProgress: undefined };
@@ -84,17 +88,17 @@ export function soakCommand(): Command {
           if (shrunk) {
             replay = shrunk.options;
             first = shrunk.violation;
-            console.log(`shrunk       to ${shrunk.options.schedule!.length} fault(s), ${shrunk.options.ops!.toLocaleString('en-US')} operations (${shrunk.trials} replays): ${first.invariant}: ${first.detail}`);
-          } else console.log('shrunk       (the failure did not reproduce from its schedule: not shrunk)');
+            say(`shrunk       to ${shrunk.options.schedule!.length} fault(s), ${shrunk.options.ops!.toLocaleString('en-US')} operations (${shrunk.trials} replays): ${first.invariant}: ${first.detail}`);
+          } else say('shrunk       (the failure did not reproduce from its schedule: not shrunk)');
         }
         const command = replayCommand(replay);
-        console.log(`replay       ${command}`);
+        say(`replay       ${command}`);
         const wave = opts.wave ?? `waves/soak-violation-${opts.seed}.vcd`;
         const from = Math.max(0, first.cycle - WINDOW_BEFORE);
         await runSoak({ ...replay, vcdWindow: { path: wave, from, to: first.cycle + WINDOW_AFTER } });
-        console.log(`waveform     ${wave} (cycles ${from.toLocaleString('en-US')}..${(first.cycle + WINDOW_AFTER).toLocaleString('en-US')}; time 0 = cycle ${from})`);
+        say(`waveform     ${wave} (cycles ${from.toLocaleString('en-US')}..${(first.cycle + WINDOW_AFTER).toLocaleString('en-US')}; time 0 = cycle ${from})`);
         Object.assign(json, { replay: command, replaySchedule: formatSchedule(replay.schedule ?? []), waveform: wave, windowFrom: from });
       }
-      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);
+      if (jsonPath) writeJson(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
     });
 }
